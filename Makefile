@@ -1,0 +1,32 @@
+# Two commands on a fresh Debian/Ubuntu machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+export OMP_THREAD_LIMIT ?= 1
+
+.PHONY: setup demo test lint typecheck pytest bench clean
+
+setup:
+	@bash scripts/bootstrap
+
+demo: setup
+	$(BIN)/motcua demo
+
+lint: setup
+	$(BIN)/ruff check motcua flows extractors signing storage tests bench
+	$(BIN)/ruff format --check motcua flows extractors signing storage tests bench
+
+typecheck: setup
+	$(BIN)/mypy motcua extractors signing storage
+
+# pytest exits 5 when it collected no test: make treats any non-zero exit as failure.
+pytest: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

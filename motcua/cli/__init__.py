@@ -1,0 +1,137 @@
+"""The `motcua` command line: one root group, one module per command group, errors caught here.
+
+Each command group lives in its own module under `motcua.cli` and exposes `commands`, a list of
+click commands; `_COMMAND_MODULES` names them. Heavy libraries are imported inside the command
+functions so that `motcua --help` stays fast. `MotcuaError` subclasses become a message on stderr
+and their exit code; anything else is reported as an internal error; `--debug` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from motcua import __version__
+from motcua.errors import ExitCode, MotcuaError
+from motcua.logs import configure_logging
+from motcua.settings import Settings, load_settings
+
+log = logging.getLogger("motcua.cli")
+
+# Modules under motcua.cli whose `commands` join the root group, in help order.
+_COMMAND_MODULES = ["demo", "services", "config"]
+
+# Groups that later issues add; listed so `--help` shows the whole product, marked as not yet here.
+_PLANNED = {
+    "ocr": "OCR scans and PDFs into Vietnamese text and searchable PDFs",
+    "extract": "extract fields from ID cards, declarations and official documents",
+    "sign / verify / pki / trust-services": "PAdES signatures per Decree 30/2020",
+    "archive": "the write-once archive: put, search, get, verify, hold, export",
+    "intake / dossier / report / watch / worker": "the dossier lifecycle as Prefect flows",
+    "serve / users": "the web application and REST API",
+}
+
+
+@dataclass
+class AppContext:
+    """What every command receives: settings (read lazily), flags, consoles."""
+
+    config_file: Path | None
+    debug: bool
+    verbose: int
+    out: Console = field(default_factory=lambda: Console(soft_wrap=True))
+    err: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_file)
+        return self._settings
+
+
+class _Root(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # registration order, not alphabetical
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        planned = {k: v for k, v in _PLANNED.items() if k.split()[0] not in self.commands}
+        if planned:
+            with formatter.section("Planned command groups (not yet in this version)"):
+                formatter.write_dl(list(planned.items()))
+        super().format_epilog(ctx, formatter)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="motcua")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="TOML settings file (default $MOTCUA_CONFIG or ~/.config/motcua/config.toml).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int) -> None:
+    """motcua: scans in, signed and archived results out, for Vietnamese one-stop-shop offices."""
+    level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else None
+    app = AppContext(config_file=config_file, debug=debug, verbose=verbose)
+    ctx.obj = app
+    configure_logging(level or "WARNING")
+
+
+def _register() -> None:
+    for name in _COMMAND_MODULES:
+        module = importlib.import_module(f"motcua.cli.{name}")
+        for command in module.commands:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI and turn every error into an exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        code = cli.main(args=args, prog_name="motcua", standalone_mode=False)
+        sys.exit(int(code) if isinstance(code, int) else 0)
+    except MotcuaError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[bold red]motcua:[/] {exc}", markup=True, highlight=False)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        err.print("motcua: interrupted")
+        sys.exit(int(ExitCode.interrupted))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.bad_input if exc.exit_code == 2 else exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("motcua: interrupted")
+        sys.exit(int(ExitCode.interrupted))
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(
+            f"[bold red]motcua: internal error:[/] {type(exc).__name__}: {exc}\n"
+            "  → run again with --debug for details and report it",
+            markup=True,
+            highlight=False,
+        )
+        sys.exit(int(ExitCode.check_failed))

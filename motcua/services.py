@@ -1,0 +1,31 @@
+"""Resolve the services a command needs from the settings, starting embedded ones on demand."""
+
+from __future__ import annotations
+
+from motcua.errors import ConfigurationError
+from motcua.settings import Settings
+from storage.s3 import S3Config
+from storage.server import EmbeddedS3Server
+
+
+def embedded_s3(settings: Settings) -> EmbeddedS3Server:
+    return EmbeddedS3Server(settings.home)
+
+
+def s3_config(settings: Settings, *, start: bool = True) -> S3Config:
+    """The configured S3 server, or the embedded one (started when `start` and not running)."""
+    if settings.s3_endpoint:
+        if not settings.s3_access_key or settings.s3_secret_key is None:
+            raise ConfigurationError(
+                "MOTCUA_S3_ENDPOINT is set but the credentials are not",
+                hint="set MOTCUA_S3_ACCESS_KEY and MOTCUA_S3_SECRET_KEY",
+            )
+        return S3Config(
+            endpoint=settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    server = embedded_s3(settings)
+    return server.up() if start else server.config()

@@ -1,0 +1,153 @@
+"""Effective settings: `MOTCUA_*` environment variables over an optional TOML file over defaults.
+
+The TOML file is `$MOTCUA_CONFIG` when set, else `~/.config/motcua/config.toml` when it exists;
+its keys are the field names below (`s3_endpoint = "s3.example.vn:9000"`). Secrets are
+`SecretStr` and never printed: `Settings.public_view()` masks them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from motcua.errors import ConfigurationError
+
+DEFAULT_UNIT_CODE = "H40.29.10"  # QCVN 102:2016/BTTTT example used in Circular 01/2018 guidance
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "motcua"
+
+
+def default_config_file() -> Path:
+    env = os.environ.get("MOTCUA_CONFIG")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "motcua" / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Everything an operator may configure. Field `x` is read from `MOTCUA_X`."""
+
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore", frozen=True)
+    _config_file: ClassVar[Path | None] = None
+
+    home: Path = Field(default_factory=default_home, description="data folder for embedded services")
+
+    s3_endpoint: str | None = Field(
+        default=None, description="host:port of an S3 server; unset = run the embedded one"
+    )
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_secure: bool = False
+    s3_region: str = "us-east-1"
+    bucket_originals: str = "motcua-originals"
+    bucket_archive: str = "motcua-archive"
+    bucket_quarantine: str = "motcua-quarantine"
+
+    catalog_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset = SQLite under MOTCUA_HOME"
+    )
+
+    unit_code: str = DEFAULT_UNIT_CODE
+    office_name: str = "Ủy ban nhân dân xã Hòa Tiến"
+    office_parent: str = "UBND HUYỆN HÒA VANG"
+    office_place: str = "Hòa Tiến"
+
+    prefect_api_url: str | None = Field(
+        default=None, description="a Prefect server's API URL; unset = embedded ephemeral API"
+    )
+    ocr_jobs: int | None = Field(default=None, ge=1, description="OCR worker processes; unset = cores")
+    ocr_page_timeout: float = Field(default=180.0, gt=0, description="seconds before a page is abandoned")
+    log_level: str = "WARNING"
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _endpoint_is_host_port(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if "://" in value or "/" in value:
+            raise ValueError("expected host:port without scheme or path (use MOTCUA_S3_SECURE=1 for TLS)")
+        return value
+
+    @field_validator("unit_code")
+    @classmethod
+    def _unit_code_shape(cls, value: str) -> str:
+        if not value or any(ch.isspace() or ch == "-" for ch in value):
+            raise ValueError("a unit code has no spaces or hyphens, e.g. H40.29.10")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._config_file is not None and cls._config_file.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._config_file))
+        return tuple(sources)
+
+    @property
+    def embedded_s3(self) -> bool:
+        return self.s3_endpoint is None
+
+    @property
+    def effective_catalog_url(self) -> str:
+        return self.catalog_url or f"sqlite:///{self.home / 'catalog.sqlite3'}"
+
+    def public_view(self) -> dict[str, Any]:
+        """The effective settings as plain values, secrets masked."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            out[name] = value
+        out["catalog_url"] = _mask_url(self.effective_catalog_url)
+        return out
+
+
+def _mask_url(url: str) -> str:
+    """Hide a password inside a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the settings, turning validation errors into a `ConfigurationError`."""
+    path = config_file or default_config_file()
+    Settings._config_file = path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"MOTCUA_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(
+            f"invalid settings: {problems}",
+            hint=f"fix the environment variable or {path}",
+        ) from None
+    except Exception as exc:  # a malformed TOML file
+        raise ConfigurationError(f"cannot read {path}: {exc}", hint="fix the TOML syntax") from None

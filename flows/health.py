@@ -35,8 +35,13 @@ def store_round_trip(config: S3Config, bucket: str) -> tuple[str, bool]:
     if not client.bucket_exists(bucket):
         client.make_bucket(bucket)
     digest = hashlib.sha256(SAMPLE).hexdigest()
-    client.put_object(bucket, "health/sample.txt", io.BytesIO(SAMPLE), len(SAMPLE),
-                      metadata={"x-amz-meta-sha256": digest})
+    client.put_object(
+        bucket,
+        "health/sample.txt",
+        io.BytesIO(SAMPLE),
+        len(SAMPLE),
+        metadata={"x-amz-meta-sha256": digest},
+    )
     response = client.get_object(bucket, "health/sample.txt")
     try:
         back = response.read()
@@ -53,7 +58,11 @@ def tesseract_languages() -> tuple[str, bool]:
         return "missing", False
     version = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     langs = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, check=False)
-    first = (version.stdout or version.stderr).splitlines()[0] if version.stdout or version.stderr else "?"
+    first = (
+        (version.stdout or version.stderr).splitlines()[0]
+        if version.stdout or version.stderr
+        else "?"
+    )
     return first, "vie" in langs.stdout.split()
 
 

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOTCUA_", extra="ignore", frozen=True)
     _config_file: ClassVar[Path | None] = None
 
-    home: Path = Field(default_factory=default_home, description="data folder for embedded services")
+    home: Path = Field(
+        default_factory=default_home, description="data folder for embedded services"
+    )
 
     s3_endpoint: str | None = Field(
         default=None, description="host:port of an S3 server; unset = run the embedded one"
@@ -68,8 +70,12 @@ class Settings(BaseSettings):
     prefect_api_url: str | None = Field(
         default=None, description="a Prefect server's API URL; unset = embedded ephemeral API"
     )
-    ocr_jobs: int | None = Field(default=None, ge=1, description="OCR worker processes; unset = cores")
-    ocr_page_timeout: float = Field(default=180.0, gt=0, description="seconds before a page is abandoned")
+    ocr_jobs: int | None = Field(
+        default=None, ge=1, description="OCR worker processes; unset = cores"
+    )
+    ocr_page_timeout: float = Field(
+        default=180.0, gt=0, description="seconds before a page is abandoned"
+    )
     log_level: str = "WARNING"
 
     @field_validator("s3_endpoint")
@@ -78,7 +84,9 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if "://" in value or "/" in value:
-            raise ValueError("expected host:port without scheme or path (use MOTCUA_S3_SECURE=1 for TLS)")
+            raise ValueError(
+                "expected host:port without scheme or path (use MOTCUA_S3_SECURE=1 for TLS)"
+            )
         return value
 
     @field_validator("unit_code")

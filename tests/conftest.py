@@ -55,3 +55,19 @@ def motcua_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         if key.startswith("MOTCUA_") and key not in {"MOTCUA_HOME", "MOTCUA_CONFIG"}:
             monkeypatch.delenv(key)
     return home
+
+
+def _configure_prefect_for_tests() -> None:
+    """Embedded Prefect with its database in a per-session temporary folder."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from flows.runtime import configure_prefect
+
+    home = tempfile.mkdtemp(prefix="motcua-prefect-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    configure_prefect(Path(home))
+
+
+_configure_prefect_for_tests()

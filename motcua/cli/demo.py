@@ -27,9 +27,13 @@ def demo(app: AppContext) -> None:
     app.err.print(f"object store ready at {config.endpoint}")
     with app.err.status("running the check-services flow through Prefect…"):
         report = check_services(config, settings.bucket_originals)
-    click.echo(f"object store   {report.object_store}  round trip "
-               f"{'ok' if report.round_trip_ok else 'FAILED'} (sha256 {report.sha256[:16]}…)")
-    click.echo(f"OCR engine     {report.tesseract}  Vietnamese: {'yes' if report.vietnamese_ocr else 'NO'}")
+    click.echo(
+        f"object store   {report.object_store}  round trip "
+        f"{'ok' if report.round_trip_ok else 'FAILED'} (sha256 {report.sha256[:16]}…)"
+    )
+    click.echo(
+        f"OCR engine     {report.tesseract}  Vietnamese: {'yes' if report.vietnamese_ocr else 'NO'}"
+    )
     click.echo(f"finished in {time.monotonic() - started:.1f} s")
     if not (report.round_trip_ok and report.vietnamese_ocr):
         raise CheckFailedError("the demo found a problem (see above)", hint="run `make setup`")

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from motcua.cli import AppContext
 from motcua.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from storage.server import EmbeddedS3Server
 
-def _server(app: AppContext):  # type: ignore[no-untyped-def]
+
+def _server(app: AppContext) -> EmbeddedS3Server:
     from motcua.services import embedded_s3
 
     if not app.settings.embedded_s3:
         raise ConfigurationError(
-            f"MOTCUA_S3_ENDPOINT is set ({app.settings.s3_endpoint}): motcua runs no embedded store",
+            f"MOTCUA_S3_ENDPOINT is set ({app.settings.s3_endpoint}): no embedded store is used",
             hint="unset MOTCUA_S3_ENDPOINT to use the embedded object store",
         )
     return embedded_s3(app.settings)
@@ -44,8 +48,10 @@ def up(app: AppContext, timeout: float) -> None:
     with app.err.status("starting the object store…"):
         config = server.up(timeout=timeout)
     status = server.status()
-    click.echo(f"object store running: {status.kind} {status.version} at {config.endpoint}"
-               f" (pid {status.pid}, data {status.data_dir})")
+    click.echo(
+        f"object store running: {status.kind} {status.version} at {config.endpoint}"
+        f" (pid {status.pid}, data {status.data_dir})"
+    )
 
 
 @services_group.command("down")

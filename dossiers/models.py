@@ -1,0 +1,106 @@
+"""The register's tables, all prefixed `dossier_` so they can share a database with others.
+
+Times are stored as UTC and come back as aware datetimes (SQLite keeps no time zone, so a
+type decorator does the conversion on both engines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, stored as naive UTC, aware UTC out."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the dossier register; pass an aware one")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DayCounter(Base):
+    """The last dossier number given out per unit and day (the NNNN of a dossier code)."""
+
+    __tablename__ = "dossier_day_counters"
+
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class DossierRow(Base):
+    __tablename__ = "dossier_dossiers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True, nullable=False)
+    unit_code: Mapped[str] = mapped_column(String(64), nullable=False)
+    procedure_key: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    citizen_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    returned_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    new_due_date: Mapped[dt.date | None] = mapped_column(Date)
+    apology_issued_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    missing_components: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+
+    documents: Mapped[list[DocumentRow]] = relationship(
+        back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
+    )
+    history: Mapped[list[StatusChangeRow]] = relationship(
+        back_populates="dossier", order_by="StatusChangeRow.id", cascade="all, delete-orphan"
+    )
+
+
+class DocumentRow(Base):
+    __tablename__ = "dossier_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier_dossiers.id"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    path: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(String(120), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+
+    dossier: Mapped[DossierRow] = relationship(back_populates="documents")
+
+    __table_args__ = (Index("ix_dossier_documents_dossier", "dossier_id", "position"),)
+
+
+class StatusChangeRow(Base):
+    __tablename__ = "dossier_status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossier_dossiers.id"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    dossier: Mapped[DossierRow] = relationship(back_populates="history")

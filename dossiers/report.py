@@ -1,0 +1,155 @@
+"""The on-time report (báo cáo tình hình, kết quả giải quyết thủ tục hành chính).
+
+For a period [date_from, date_to], as the offices report it (Circular 01/2018/TT-VPCP, report
+annex): dossiers carried over from before the period, newly received, resolved in the period
+(early, on time, late), and pending at the end of the period (not yet due, overdue), with the
+share resolved early or on time. Rows per procedure, per month, and per procedure and month.
+A dossier counts as resolved on the day its result is signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from dossiers.calendar import Timeliness, timeliness
+from dossiers.register import Dossier, Status
+from motcua.errors import BadArgumentError
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    procedure: str | None  # None: all procedures
+    month: str | None  # "YYYY-MM"; None: the whole period
+    date_from: dt.date
+    date_to: dt.date
+    carried_over: int  # received before the period, unresolved at its start
+    received: int  # received in the period
+    resolved: int
+    early: int
+    on_time: int
+    late: int
+    pending: int  # unresolved at the end of the period
+    pending_not_due: int
+    pending_overdue: int
+    awaiting_supplement: int  # pending, waiting for the citizen's supplement (no due date)
+    late_without_apology: int  # late or overdue without a Mẫu 04 letter: a recorded failing
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """(early + on time) / resolved, or None when nothing was resolved."""
+        return None if self.resolved == 0 else (self.early + self.on_time) / self.resolved
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = asdict(self)
+        out["date_from"] = self.date_from.isoformat()
+        out["date_to"] = self.date_to.isoformat()
+        out["on_time_rate"] = self.on_time_rate
+        return out
+
+
+@dataclass(frozen=True)
+class OnTimeReport:
+    total: ReportRow
+    by_procedure: tuple[ReportRow, ...]
+    by_month: tuple[ReportRow, ...]
+    by_procedure_month: tuple[ReportRow, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "date_from": self.total.date_from.isoformat(),
+            "date_to": self.total.date_to.isoformat(),
+            "total": self.total.to_json(),
+            "by_procedure": [r.to_json() for r in self.by_procedure],
+            "by_month": [r.to_json() for r in self.by_month],
+            "by_procedure_month": [r.to_json() for r in self.by_procedure_month],
+        }
+
+
+def on_time_report(
+    dossiers: Iterable[Dossier], *, date_from: dt.date, date_to: dt.date
+) -> OnTimeReport:
+    """Count `dossiers` for the period [date_from, date_to] (days in Vietnam time)."""
+    if date_to < date_from:
+        raise BadArgumentError(f"the report period ends ({date_to}) before it starts ({date_from})")
+    relevant = [d for d in dossiers if d.received_at.date() <= date_to]
+    procedures = sorted({d.procedure_key for d in relevant})
+    months = _months(date_from, date_to)
+    total = _row(relevant, None, None, date_from, date_to)
+    by_procedure = tuple(
+        _row([d for d in relevant if d.procedure_key == p], p, None, date_from, date_to)
+        for p in procedures
+    )
+    by_month = tuple(_row(relevant, None, label, a, b) for label, a, b in months)
+    by_procedure_month = tuple(
+        _row([d for d in relevant if d.procedure_key == p], p, label, a, b)
+        for p in procedures
+        for label, a, b in months
+    )
+    return OnTimeReport(total, by_procedure, by_month, by_procedure_month)
+
+
+def _row(
+    dossiers: Sequence[Dossier],
+    procedure: str | None,
+    month: str | None,
+    start: dt.date,
+    end: dt.date,
+) -> ReportRow:
+    carried = received = early = on_time = late = 0
+    not_due = overdue = supplement = no_apology = 0
+    for d in dossiers:
+        received_day = d.received_at.date()
+        resolved_day = d.resolved_at.date() if d.resolved_at else None
+        if received_day > end or (resolved_day is not None and resolved_day < start):
+            continue
+        if received_day < start:
+            carried += 1
+        else:
+            received += 1
+        if resolved_day is not None and resolved_day <= end:
+            verdict = timeliness(resolved_day, d.due_date) if d.due_date else Timeliness.on_time
+            early += verdict is Timeliness.early
+            on_time += verdict is Timeliness.on_time
+            late += verdict is Timeliness.late
+            no_apology += verdict is Timeliness.late and d.apology_issued_at is None
+            continue
+        if d.due_date is None:
+            supplement += d.status is Status.supplement_requested
+            not_due += 1
+        elif end > d.due_date:
+            overdue += 1
+            no_apology += d.apology_issued_at is None
+        else:
+            not_due += 1
+    return ReportRow(
+        procedure=procedure,
+        month=month,
+        date_from=start,
+        date_to=end,
+        carried_over=carried,
+        received=received,
+        resolved=early + on_time + late,
+        early=early,
+        on_time=on_time,
+        late=late,
+        pending=not_due + overdue,
+        pending_not_due=not_due,
+        pending_overdue=overdue,
+        awaiting_supplement=supplement,
+        late_without_apology=no_apology,
+    )
+
+
+def _months(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """Calendar months overlapping [start, end], clipped to it."""
+    out: list[tuple[str, dt.date, dt.date]] = []
+    first = start.replace(day=1)
+    while first <= end:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+        out.append(
+            (f"{first:%Y-%m}", max(first, start), min(following - dt.timedelta(days=1), end))
+        )
+        first = following
+    return out

@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 export OMP_THREAD_LIMIT ?= 1
+CODE      := $(wildcard motcua flows extractors signing storage dossiers tests bench)
+LIBRARIES := $(wildcard motcua extractors signing storage dossiers)
 
 .PHONY: setup demo test lint typecheck pytest bench clean
 
@@ -13,11 +15,11 @@ demo: setup
 	$(BIN)/motcua demo
 
 lint: setup
-	$(BIN)/ruff check motcua flows extractors signing storage tests bench
-	$(BIN)/ruff format --check motcua flows extractors signing storage tests bench
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
 
 typecheck: setup
-	$(BIN)/mypy motcua extractors signing storage
+	$(BIN)/mypy $(LIBRARIES)
 
 # pytest exits 5 when it collected no test: make treats any non-zero exit as failure.
 pytest: setup

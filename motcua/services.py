@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from motcua.errors import ConfigurationError
 from motcua.settings import Settings
 from storage.s3 import S3Config
 from storage.server import EmbeddedS3Server
+
+if TYPE_CHECKING:
+    from storage.archive import Archive
 
 
 def embedded_s3(settings: Settings) -> EmbeddedS3Server:
@@ -29,3 +34,20 @@ def s3_config(settings: Settings, *, start: bool = True) -> S3Config:
         )
     server = embedded_s3(settings)
     return server.up() if start else server.config()
+
+
+def archive(settings: Settings) -> Archive:
+    """The write-once archive: buckets and catalogue from the settings, S3 from `s3_config`."""
+    from storage.archive import Archive, Buckets
+    from storage.catalogue import Catalogue
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Archive(
+        s3_config(settings),
+        Catalogue(settings.effective_catalog_url),
+        Buckets(
+            originals=settings.bucket_originals,
+            archive=settings.bucket_archive,
+            quarantine=settings.bucket_quarantine,
+        ),
+    )

@@ -1,0 +1,501 @@
+"""The catalogue: a searchable cache of the archive's records (SQLAlchemy; SQLite or PostgreSQL).
+
+Everything here can be rebuilt from the object store (`Archive.reindex`). Search matches the
+query exactly (NFC, case-insensitive) and diacritic-folded (`nguyen thi hang` finds `Nguyễn Thị
+Hằng`, `đ` → `d`); exact matches rank first. SQLite uses FTS5, PostgreSQL full-text search
+(`simple` configuration over the NFC and the folded text, GIN-indexed); `SearchBackend` hides
+the difference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from motcua.errors import ConfigurationError, ServiceUnavailableError
+from motcua.types import fold, nfc
+
+_metadata = MetaData()
+
+records = Table(
+    "archive_records",
+    _metadata,
+    Column("doc_id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(32), nullable=False, unique=True),
+    Column("dossier_code", String(64), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("procedure", String(200), nullable=False, index=True),
+    Column("retention_class", String(32), nullable=False, index=True),
+    Column("date_start", Date, nullable=False, index=True),
+    Column("date_end", Date, nullable=False, index=True),
+    Column("archived_at", DateTime(timezone=True), nullable=False),
+    Column("on_hold", Boolean, nullable=False, default=False),
+    Column("metadata_json", Text, nullable=False),
+    Column("search_text", Text, nullable=False),  # NFC as archived, for snippets
+    Column("search_exact", Text, nullable=False),  # NFC, case-folded
+    Column("search_folded", Text, nullable=False),  # motcua.types.fold
+)
+
+record_id_numbers = Table(
+    "archive_record_id_numbers",
+    _metadata,
+    Column(
+        "doc_id",
+        Integer,
+        ForeignKey("archive_records.doc_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("id_number", String(20), primary_key=True, index=True),
+)
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One record as the catalogue knows it."""
+
+    record_id: str
+    dossier_code: str
+    title: str
+    procedure: str
+    retention_class: str
+    date_start: dt.date
+    date_end: dt.date
+    archived_at: dt.datetime
+    id_numbers: tuple[str, ...]
+    metadata: dict[str, Any]
+    text: str  # everything searchable, NFC
+    on_hold: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A search: words (may be empty when filters suffice) and filters."""
+
+    text: str = ""
+    dossier_code: str | None = None
+    id_number: str | None = None
+    procedure: str | None = None
+    retention_class: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    record_id: str
+    dossier_code: str
+    title: str
+    snippet: str
+    exact: bool  # the NFC words matched, not only their folded forms
+    rank: int  # 1 = best
+
+
+def searchable_text(entry_metadata: dict[str, Any], fulltext: str) -> str:
+    """The text a record is found by: metadata values, extracted fields, then OCR text."""
+    parts: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and value:
+            parts.append(value)
+
+    for key in ("code", "title", "keywords", "procedure", "id_numbers", "documents"):
+        walk(entry_metadata.get(key))
+    walk(entry_metadata.get("extracted"))
+    walk(entry_metadata.get("extra"))
+    parts.append(fulltext)
+    return nfc("\n".join(p for p in parts if p))
+
+
+def _words(query: str) -> list[str]:
+    return [w for w in query.split() if any(ch.isalnum() for ch in w)]
+
+
+class SearchBackend(Protocol):
+    """What differs between databases: the full-text index and the matching query."""
+
+    def create(self, conn: Connection) -> None: ...
+    def index(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None: ...
+    def unindex(self, conn: Connection, doc_ids: Sequence[int]) -> None: ...
+    def clear(self, conn: Connection) -> None: ...
+    def matches(
+        self, conn: Connection, words: list[str], filters: list[Any], limit: int
+    ) -> list[tuple[int, bool]]: ...
+
+
+class SqliteFts5:
+    """An FTS5 table keyed by `doc_id`, one column of NFC words, one of folded words."""
+
+    def create(self, conn: Connection) -> None:
+        conn.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS archive_fts USING fts5("
+            "exact, folded, tokenize = 'unicode61 remove_diacritics 0')"
+        )
+
+    def index(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        conn.execute(
+            text("INSERT INTO archive_fts(rowid, exact, folded) VALUES (:doc_id, :exact, :folded)"),
+            [
+                {"doc_id": r["doc_id"], "exact": r["search_exact"], "folded": r["search_folded"]}
+                for r in rows
+            ],
+        )
+
+    def unindex(self, conn: Connection, doc_ids: Sequence[int]) -> None:
+        conn.execute(
+            text("DELETE FROM archive_fts WHERE rowid = :doc_id"),
+            [{"doc_id": d} for d in doc_ids],
+        )
+
+    def clear(self, conn: Connection) -> None:
+        conn.exec_driver_sql("DELETE FROM archive_fts")
+
+    @staticmethod
+    def _fts_query(column: str, words: list[str]) -> str:
+        phrases = " ".join('"' + w.replace('"', '""') + '"' for w in words)
+        return f"{{{column}}} : ({phrases})"
+
+    def matches(
+        self, conn: Connection, words: list[str], filters: list[Any], limit: int
+    ) -> list[tuple[int, bool]]:
+        found: list[tuple[int, bool]] = []
+        seen: set[int] = set()
+        exact_words = [nfc(w).casefold() for w in words]
+        folded_words = [fold(w) for w in words]
+        for column, query_words, exact in (
+            ("exact", exact_words, True),
+            ("folded", folded_words, False),
+        ):
+            fts = text(
+                "SELECT rowid AS doc_id, rank FROM archive_fts WHERE archive_fts MATCH :q"
+            ).columns(doc_id=Integer, rank=Integer)
+            sub = fts.subquery("fts")
+            stmt = (
+                select(sub.c.doc_id)
+                .join(records, records.c.doc_id == sub.c.doc_id)
+                .where(*filters)
+                .order_by(sub.c.rank)
+                .limit(limit + len(seen))
+            )
+            for (doc_id,) in conn.execute(stmt, {"q": self._fts_query(column, query_words)}):
+                if doc_id not in seen:
+                    seen.add(doc_id)
+                    found.append((doc_id, exact))
+        return found[:limit]
+
+
+class PostgresFullText:
+    """Generated `tsvector` columns (`simple` configuration) with GIN indexes."""
+
+    def create(self, conn: Connection) -> None:
+        for column, source in (("tsv_exact", "search_exact"), ("tsv_folded", "search_folded")):
+            conn.exec_driver_sql(
+                f"ALTER TABLE archive_records ADD COLUMN IF NOT EXISTS {column} tsvector "
+                f"GENERATED ALWAYS AS (to_tsvector('simple', {source})) STORED"
+            )
+            conn.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS archive_records_{column}_idx "
+                f"ON archive_records USING gin ({column})"
+            )
+
+    def index(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+        return None  # the generated columns follow the row
+
+    def unindex(self, conn: Connection, doc_ids: Sequence[int]) -> None:
+        return None
+
+    def clear(self, conn: Connection) -> None:
+        return None
+
+    def matches(
+        self, conn: Connection, words: list[str], filters: list[Any], limit: int
+    ) -> list[tuple[int, bool]]:
+        exact_q = func.plainto_tsquery(text("'simple'"), " ".join(nfc(w).casefold() for w in words))
+        folded_q = func.plainto_tsquery(text("'simple'"), " ".join(fold(w) for w in words))
+        tsv_exact = text("archive_records.tsv_exact")
+        tsv_folded = text("archive_records.tsv_folded")
+        is_exact = tsv_exact.op("@@")(exact_q)  # type: ignore[attr-defined]
+        stmt = (
+            select(records.c.doc_id, is_exact.label("exact"))
+            .where(tsv_folded.op("@@")(folded_q), *filters)  # type: ignore[attr-defined]
+            .order_by(is_exact.desc(), func.ts_rank(tsv_folded, folded_q).desc())
+            .limit(limit)
+        )
+        return [(int(doc_id), bool(exact)) for doc_id, exact in conn.execute(stmt)]
+
+
+def _snippet(text_nfc: str, words: list[str], width: int = 12) -> str:
+    """A window of the record's own words around the first match, matches in [brackets]."""
+    tokens = text_nfc.split()
+    if not tokens:
+        return ""
+    wanted = {fold(w) for w in words}
+    hit = next(
+        (i for i, tok in enumerate(tokens) if fold(re.sub(r"^\W+|\W+$", "", tok)) in wanted),
+        None,
+    )
+    if hit is None:
+        return " ".join(tokens[:width])
+    start = max(0, hit - width // 3)
+    window = tokens[start : start + width]
+    out = [f"[{t}]" if fold(re.sub(r"^\W+|\W+$", "", t)) in wanted else t for t in window]
+    return ("… " if start else "") + " ".join(out) + (" …" if start + width < len(tokens) else "")
+
+
+class Catalogue:
+    """The record catalogue behind one SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception as exc:
+            raise ConfigurationError(
+                f"invalid catalogue URL ({exc})", hint="fix MOTCUA_CATALOG_URL"
+            ) from None
+        self.dialect = parsed.get_backend_name()
+        backend: SearchBackend
+        if self.dialect == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            backend = SqliteFts5()
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            backend = PostgresFullText()
+        else:
+            raise ConfigurationError(
+                f"catalogue database {self.dialect!r} is not supported",
+                hint="use a sqlite:/// or postgresql:// URL in MOTCUA_CATALOG_URL",
+            )
+        self.backend = backend
+        self.engine: Engine = create_engine(parsed, future=True)
+        if self.dialect == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._url_display = parsed.render_as_string(hide_password=True)
+        self._created = False
+
+    def _ensure(self) -> None:
+        if self._created:
+            return
+        try:
+            with self.engine.begin() as conn:
+                _metadata.create_all(conn)
+                self.backend.create(conn)
+        except SQLAlchemyError as exc:
+            raise ServiceUnavailableError(
+                f"catalogue database {self._url_display} cannot be used ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]})",
+                hint="check MOTCUA_CATALOG_URL and that the database server runs",
+            ) from None
+        self._created = True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def upsert(self, entries: Iterable[CatalogueEntry]) -> int:
+        """Insert or replace entries; returns how many were written."""
+        self._ensure()
+        count = 0
+        with self.engine.begin() as conn:
+            batch: list[CatalogueEntry] = []
+            for entry in entries:
+                batch.append(entry)
+                if len(batch) >= 2000:
+                    count += self._write(conn, batch)
+                    batch = []
+            if batch:
+                count += self._write(conn, batch)
+        return count
+
+    def _write(self, conn: Connection, batch: list[CatalogueEntry]) -> int:
+        ids = [e.record_id for e in batch]
+        old = [
+            row[0]
+            for row in conn.execute(select(records.c.doc_id).where(records.c.record_id.in_(ids)))
+        ]
+        if old:
+            self.backend.unindex(conn, old)
+            conn.execute(delete(record_id_numbers).where(record_id_numbers.c.doc_id.in_(old)))
+            conn.execute(delete(records).where(records.c.doc_id.in_(old)))
+        rows = [
+            {
+                "record_id": e.record_id,
+                "dossier_code": e.dossier_code,
+                "title": e.title,
+                "procedure": e.procedure,
+                "retention_class": e.retention_class,
+                "date_start": e.date_start,
+                "date_end": e.date_end,
+                "archived_at": e.archived_at,
+                "on_hold": e.on_hold,
+                "metadata_json": json.dumps(e.metadata, ensure_ascii=False),
+                "search_text": nfc(e.text),
+                "search_exact": nfc(e.text).casefold(),
+                "search_folded": fold(e.text),
+            }
+            for e in batch
+        ]
+        conn.execute(insert(records), rows)
+        doc_ids = dict(
+            conn.execute(
+                select(records.c.record_id, records.c.doc_id).where(records.c.record_id.in_(ids))
+            ).all()
+        )
+        for row in rows:
+            row["doc_id"] = doc_ids[row["record_id"]]
+        self.backend.index(conn, rows)
+        numbers = [
+            {"doc_id": doc_ids[e.record_id], "id_number": n}
+            for e in batch
+            for n in sorted(set(e.id_numbers))
+        ]
+        if numbers:
+            conn.execute(insert(record_id_numbers), numbers)
+        return len(batch)
+
+    def set_hold(self, record_id: str, on_hold: bool) -> None:
+        self._ensure()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(records).where(records.c.record_id == record_id).values(on_hold=on_hold)
+            )
+
+    def clear(self) -> None:
+        """Forget every record (before a reindex)."""
+        self._ensure()
+        with self.engine.begin() as conn:
+            self.backend.clear(conn)
+            conn.execute(delete(record_id_numbers))
+            conn.execute(delete(records))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def count(self) -> int:
+        self._ensure()
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(records)).scalar_one())
+
+    def record_ids(self) -> set[str]:
+        self._ensure()
+        with self.engine.connect() as conn:
+            return {row[0] for row in conn.execute(select(records.c.record_id))}
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        """The stored metadata of a record, or None."""
+        self._ensure()
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(records.c.metadata_json).where(records.c.record_id == record_id)
+            ).first()
+        return json.loads(row[0]) if row else None
+
+    def search(self, query: SearchQuery) -> list[SearchHit]:
+        """Ranked hits: exact (NFC) matches first, then diacritic-folded ones; filters apply."""
+        self._ensure()
+        filters: list[Any] = []
+        if query.dossier_code:
+            filters.append(records.c.dossier_code == nfc(query.dossier_code))
+        if query.procedure:
+            filters.append(records.c.procedure == nfc(query.procedure))
+        if query.retention_class:
+            filters.append(records.c.retention_class == query.retention_class)
+        if query.date_from:
+            filters.append(records.c.date_end >= query.date_from)
+        if query.date_to:
+            filters.append(records.c.date_start <= query.date_to)
+        if query.id_number:
+            filters.append(
+                exists().where(
+                    and_(
+                        record_id_numbers.c.doc_id == records.c.doc_id,
+                        record_id_numbers.c.id_number == query.id_number.strip(),
+                    )
+                )
+            )
+        words = _words(query.text)
+        limit = max(1, query.limit)
+        with self.engine.connect() as conn:
+            if words:
+                found = self.backend.matches(conn, words, filters, limit)
+            else:
+                stmt = (
+                    select(records.c.doc_id)
+                    .where(*filters)
+                    .order_by(records.c.archived_at.desc(), records.c.doc_id.desc())
+                    .limit(limit)
+                )
+                found = [(int(row[0]), True) for row in conn.execute(stmt)]
+            if not found:
+                return []
+            rows = {
+                row.doc_id: row
+                for row in conn.execute(
+                    select(
+                        records.c.doc_id,
+                        records.c.record_id,
+                        records.c.dossier_code,
+                        records.c.title,
+                        records.c.search_text,
+                    ).where(records.c.doc_id.in_([d for d, _ in found]))
+                )
+            }
+        hits = []
+        for rank, (doc_id, exact) in enumerate(found, 1):
+            row = rows[doc_id]
+            body = row.search_text
+            hits.append(
+                SearchHit(
+                    record_id=row.record_id,
+                    dossier_code=row.dossier_code,
+                    title=row.title,
+                    snippet=_snippet(body, words) if words else " ".join(body.split()[:12]),
+                    exact=exact,
+                    rank=rank,
+                )
+            )
+        return hits
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()

@@ -73,7 +73,9 @@ class ProcessingTime(_Frozen):
         if self.same_day:
             if self.cutoff is None:
                 return "Trong ngày"
-            cutoff = f"{self.cutoff.hour:02d} giờ {self.cutoff.minute:02d}"
+            cutoff = f"{self.cutoff.hour} giờ" + (
+                f" {self.cutoff.minute:02d}" if self.cutoff.minute else ""
+            )
             return f"Trong ngày (sau {cutoff} trả kết quả vào ngày làm việc tiếp theo)"
         return f"{self.working_days} ngày làm việc"
 

@@ -1,0 +1,226 @@
+"""`motcua dossier ...`, `motcua report`, `motcua procedures list`: the dossier register.
+
+The flows that take dossiers in and issue results add their commands to `dossier_group`
+(`dossier_group.add_command(issue)`) from their own module; the helpers here open the register
+with the effective settings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from motcua.cli import AppContext
+from motcua.errors import BadArgumentError
+
+if TYPE_CHECKING:
+    from dossiers.register import Dossier, DossierRegister
+
+_STATUSES = ["received", "processing", "supplement_requested", "result_signed", "returned"]
+
+
+def open_register(app: AppContext) -> DossierRegister:
+    """The register on the catalogue database, with the office's calendar overrides."""
+    from dossiers.calendar import WorkingCalendar, load_overrides
+    from dossiers.register import DossierRegister
+
+    settings = app.settings
+    overrides_file = settings.home / "calendar.yaml"
+    overrides = load_overrides(overrides_file) if overrides_file.is_file() else None
+    if settings.catalog_url is None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    register = DossierRegister(
+        settings.effective_catalog_url,
+        unit_code=settings.unit_code,
+        calendar=WorkingCalendar.from_overrides(overrides),
+    )
+    register.create_tables()
+    return register
+
+
+def _parse_day(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadArgumentError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD") from None
+
+
+def _procedure_names() -> dict[str, str]:
+    from dossiers.procedures import load_catalogue
+
+    return {p.key: p.name for p in load_catalogue()}
+
+
+@click.group("dossier")
+def dossier_group() -> None:
+    """Look up dossiers and record their return to the citizen."""
+
+
+@dossier_group.command("show")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show(app: AppContext, code: str, as_json: bool) -> None:
+    """Show one dossier: status, due date, documents, history."""
+    dossier = open_register(app).get(code)
+    if as_json:
+        click.echo(json.dumps(dossier.to_json(), ensure_ascii=False, indent=2))
+        return
+    names = _procedure_names()
+    verdict = dossier.timeliness
+    rows: list[tuple[str, Any]] = [
+        ("dossier", dossier.code),
+        ("procedure", f"{dossier.procedure_key} ({names.get(dossier.procedure_key, '?')})"),
+        ("citizen", dossier.citizen_name or ""),
+        ("status", f"{dossier.status.value} ({dossier.status.label_vi})"),
+        ("received", dossier.received_at.isoformat(timespec="minutes")),
+        ("due", dossier.due_date.isoformat() if dossier.due_date else "(waiting for supplement)"),
+        ("result signed", dossier.resolved_at.isoformat(timespec="minutes")
+         if dossier.resolved_at else ""),
+        ("timeliness", f"{verdict.value} ({verdict.label_vi})" if verdict else ""),
+        ("returned", dossier.returned_at.isoformat(timespec="minutes")
+         if dossier.returned_at else ""),
+        ("new date (Mẫu 04)", dossier.new_due_date.isoformat() if dossier.new_due_date else ""),
+        ("missing", ", ".join(dossier.missing_components)),
+    ]  # fmt: skip
+    for label, value in rows:
+        if value:
+            click.echo(f"{label:<18} {value}")
+    click.echo("documents")
+    for d in dossier.documents:
+        click.echo(f"  {d.position:>2}. {d.kind:<28} {d.sha256[:12]}…  {d.path}")
+    click.echo("history")
+    for h in dossier.history:
+        note = f"  ({h.note})" if h.note else ""
+        click.echo(f"  {h.at.isoformat(timespec='minutes')}  {h.status.value}{note}")
+
+
+@dossier_group.command("list")
+@click.option(
+    "--status", "statuses", multiple=True, type=click.Choice(_STATUSES), help="Repeatable."
+)
+@click.option("--procedure", default=None, help="Procedure key.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def list_dossiers(
+    app: AppContext, statuses: tuple[str, ...], procedure: str | None, as_json: bool
+) -> None:
+    """List dossiers in the order they were received."""
+    from dossiers.register import Status
+
+    dossiers = open_register(app).list(
+        statuses=[Status(s) for s in statuses], procedure_key=procedure
+    )
+    if as_json:
+        click.echo(json.dumps([_summary(d) for d in dossiers], ensure_ascii=False, indent=2))
+        return
+    today = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+    for d in dossiers:
+        due = d.due_date.isoformat() if d.due_date else "-"
+        flag = "OVERDUE" if d.is_overdue(today) else (d.timeliness.value if d.timeliness else "")
+        click.echo(f"{d.code:<24} {d.procedure_key:<30} {d.status.value:<20} due {due:<10} {flag}")
+    app.err.print(f"{len(dossiers)} dossier(s)")
+
+
+def _summary(d: Dossier) -> dict[str, Any]:
+    return {
+        "dossier_code": d.code,
+        "procedure": d.procedure_key,
+        "status": d.status.value,
+        "received_at": d.received_at.isoformat(),
+        "due_date": d.due_date.isoformat() if d.due_date else None,
+        "timeliness": d.timeliness.value if d.timeliness else None,
+    }
+
+
+@dossier_group.command("return")
+@click.argument("code")
+@click.option("--at", "at", default=None, help="ISO datetime of the hand-over (default now).")
+@click.pass_obj
+def return_dossier(app: AppContext, code: str, at: str | None) -> None:
+    """Record that the signed result was handed to the citizen."""
+    when = None
+    if at is not None:
+        try:
+            when = dt.datetime.fromisoformat(at)
+        except ValueError:
+            raise BadArgumentError(f"--at {at!r} is not an ISO datetime") from None
+    dossier = open_register(app).mark_returned(code, at=when)
+    assert dossier.returned_at is not None
+    click.echo(f"{dossier.code} returned at {dossier.returned_at.isoformat(timespec='minutes')}")
+
+
+@click.command("report")
+@click.option("--from", "date_from", default=None, help="First day, YYYY-MM-DD (default: 1st).")
+@click.option("--to", "date_to", default=None, help="Last day, YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def report(app: AppContext, date_from: str | None, date_to: str | None, as_json: bool) -> None:
+    """The on-time report: received, resolved early / on time / late, pending, on-time rate."""
+    from dossiers.calendar import VN_TZ
+    from dossiers.report import ReportRow, on_time_report
+
+    today = dt.datetime.now(VN_TZ).date()
+    end = _parse_day(date_to, "--to") or today
+    start = _parse_day(date_from, "--from") or end.replace(day=1)
+    register = open_register(app)
+    result = on_time_report(register.list(received_to=end), date_from=start, date_to=end)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    names = _procedure_names()
+
+    def line(label: str, r: ReportRow) -> str:
+        rate = "-" if r.on_time_rate is None else f"{100 * r.on_time_rate:.2f}%"
+        return (
+            f"{label:<34} {r.carried_over:>6} {r.received:>8} {r.resolved:>8} {r.early:>6} "
+            f"{r.on_time:>7} {r.late:>5} {r.pending:>7} {r.pending_overdue:>7} {rate:>8}"
+        )
+
+    click.echo(f"On-time report {start.isoformat()} – {end.isoformat()}")
+    click.echo(
+        f"{'':<34} {'carried':>6} {'received':>8} {'resolved':>8} {'early':>6} "
+        f"{'on time':>7} {'late':>5} {'pending':>7} {'overdue':>7} {'on-time':>8}"
+    )
+    click.echo(line("all procedures", result.total))
+    for r in result.by_procedure:
+        click.echo(line(f"  {names.get(r.procedure or '', r.procedure or '')[:32]}", r))
+    for r in result.by_month:
+        click.echo(line(f"  month {r.month}", r))
+    if result.total.late_without_apology:
+        app.err.print(
+            f"{result.total.late_without_apology} late or overdue dossier(s) without an apology "
+            "letter (Mẫu 04)"
+        )
+
+
+@click.group("procedures")
+def procedures_group() -> None:
+    """The procedure catalogue."""
+
+
+@procedures_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_procedures(as_json: bool) -> None:
+    """List the procedures this office handles."""
+    from dossiers.procedures import load_catalogue
+
+    catalogue = load_catalogue()
+    if as_json:
+        click.echo(
+            json.dumps([p.model_dump(mode="json") for p in catalogue], ensure_ascii=False, indent=2)
+        )
+        return
+    for p in catalogue:
+        mark = "" if p.national_code_confirmed else " (code unconfirmed)"
+        click.echo(f"{p.key:<30} {p.national_code}{mark}  {p.field}: {p.name}")
+        click.echo(f"{'':<30} time: {p.processing.label_vi}; fee: {p.fee.label_vi}")
+        click.echo(f"{'':<30} requires: {', '.join(c.label for c in p.components if c.required)}")
+
+
+commands = [dossier_group, report, procedures_group]

@@ -1,18 +1,138 @@
-"""Tesseract behind one small module: argument building, output parsing, error translation."""
+"""Tesseract behind one small module: argument building, output parsing, error translation.
+
+`OcrEngine` is the protocol the pipeline talks to (`recognise` words, detect `orientation`);
+`TesseractEngine` implements it with pytesseract, one Tesseract thread per process
+(`OMP_THREAD_LIMIT=1`: parallelism comes from pages, not threads). A second engine only has to
+implement the protocol. `ocr_image` is the one-image entry point other packages call (card crops,
+form pages): clean-up, OCR, reading order, in this process.
+"""
 
 from __future__ import annotations
 
 import os
 import unicodedata
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pytesseract
 
 from extractors.ocr.model import OcrPage, Word
-from motcua.errors import MissingDependencyError
+from motcua.errors import InputFileError, MissingDependencyError
+
+if TYPE_CHECKING:
+    from extractors.ocr.cleanup import CleanupOptions
 
 LOW_CONFIDENCE = 0.6
+
+
+class PageTimeoutError(InputFileError):
+    """One page took longer than the configured OCR timeout."""
+
+
+@dataclass(frozen=True)
+class EngineWord:
+    """A word as the engine found it: text, box on the image it was given, and the engine's
+    own (block, paragraph, line) key, which the reading-order step refines."""
+
+    text: str
+    bbox: tuple[int, int, int, int]
+    confidence: float
+    key: tuple[int, int, int]
+
+
+class OcrEngine(Protocol):
+    name: str
+
+    def recognise(
+        self, image: np.ndarray[Any, Any], *, lang: str, psm: int, dpi: int, timeout: float
+    ) -> list[EngineWord]:
+        """Words on a grey image, in the engine's order."""
+        ...
+
+    def orientation(self, image: np.ndarray[Any, Any], *, timeout: float) -> tuple[int, float]:
+        """(degrees the page must turn clockwise to be upright, confidence)."""
+        ...
+
+
+def _missing() -> MissingDependencyError:
+    return MissingDependencyError(
+        "tesseract is not installed", hint="run `make setup` (apt-get install tesseract-ocr)"
+    )
+
+
+class TesseractEngine:
+    """Tesseract 5 (LSTM) through pytesseract."""
+
+    name = "tesseract"
+
+    def __init__(self) -> None:
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+    def recognise(
+        self, image: np.ndarray[Any, Any], *, lang: str, psm: int, dpi: int, timeout: float
+    ) -> list[EngineWord]:
+        config = f"--psm {psm} --dpi {int(dpi)}"
+        try:
+            data = pytesseract.image_to_data(
+                image,
+                lang=lang,
+                config=config,
+                output_type=pytesseract.Output.DICT,
+                timeout=timeout,
+            )
+        except pytesseract.TesseractNotFoundError:
+            raise _missing() from None
+        except RuntimeError as exc:  # pytesseract's way of saying the timeout killed tesseract
+            if "timeout" in str(exc).lower():
+                raise PageTimeoutError(
+                    "image", f"OCR took longer than {timeout:g} s", hint="raise --timeout"
+                ) from None
+            raise
+        except pytesseract.TesseractError as exc:
+            if "Failed loading language" in str(exc) or "load" in str(exc).lower():
+                raise MissingDependencyError(
+                    f"Tesseract language data '{lang}' is not installed",
+                    hint="apt-get install tesseract-ocr-vie (see scripts/bootstrap)",
+                ) from None
+            raise
+        words: list[EngineWord] = []
+        for i, raw in enumerate(data["text"]):
+            text = unicodedata.normalize("NFC", raw.strip())
+            conf = float(data["conf"][i])
+            if not text or conf < 0:
+                continue
+            left, top = int(data["left"][i]), int(data["top"][i])
+            right, bottom = left + int(data["width"][i]), top + int(data["height"][i])
+            key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+            words.append(EngineWord(text, (left, top, right, bottom), conf / 100.0, key))
+        return words
+
+    def orientation(self, image: np.ndarray[Any, Any], *, timeout: float) -> tuple[int, float]:
+        try:
+            osd = pytesseract.image_to_osd(
+                image, config="--psm 0", output_type=pytesseract.Output.DICT, timeout=timeout
+            )
+        except pytesseract.TesseractNotFoundError:
+            raise _missing() from None
+        except pytesseract.TesseractError:
+            return 0, 0.0  # too little text to decide: leave the page as it is
+        except RuntimeError as exc:
+            if "timeout" in str(exc).lower():
+                raise PageTimeoutError(
+                    "image", f"orientation detection took longer than {timeout:g} s"
+                ) from None
+            raise
+        return int(osd["rotate"]) % 360, float(osd["orientation_conf"])
+
+
+def engine_version() -> str:
+    """Tesseract's version string, e.g. '5.3.0'."""
+    try:
+        return str(pytesseract.get_tesseract_version())
+    except pytesseract.TesseractNotFoundError:
+        raise _missing() from None
 
 
 def ocr_image(
@@ -23,50 +143,44 @@ def ocr_image(
     page_number: int = 1,
     dpi: int = 300,
     timeout: float = 0,
+    cleanup: CleanupOptions | None = None,
+    orientation: bool = True,
+    debug_dir: Path | None = None,
 ) -> OcrPage:
-    """OCR one image (grey or BGR array) with one Tesseract thread; words in reading order."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    config = f"--psm {psm} --dpi {dpi}"
-    try:
-        data = pytesseract.image_to_data(
-            image, lang=lang, config=config, output_type=pytesseract.Output.DICT, timeout=timeout
-        )
-    except pytesseract.TesseractNotFoundError:
-        raise MissingDependencyError(
-            "tesseract is not installed", hint="run `make setup` (apt-get install tesseract-ocr)"
-        ) from None
-    words: list[Word] = []
-    lines: dict[tuple[int, int, int], list[str]] = {}
-    for i, raw in enumerate(data["text"]):
-        text = unicodedata.normalize("NFC", raw.strip())
-        conf = float(data["conf"][i])
-        if not text or conf < 0:
-            continue
-        left, top = int(data["left"][i]), int(data["top"][i])
-        right, bottom = left + int(data["width"][i]), top + int(data["height"][i])
-        key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
-        confidence = conf / 100.0
-        words.append(
+    """OCR one image (grey or BGR array) with one Tesseract thread; words in reading order.
+
+    Word boxes refer to the input image (turned upright when `OcrPage.rotation` is not 0).
+    `cleanup=NO_CLEANUP` and `orientation=False` give Tesseract the image as it is.
+    """
+    from extractors.ocr.pipeline import recognise_page
+
+    return recognise_page(
+        image,
+        page_number=page_number,
+        dpi=dpi,
+        lang=lang,
+        psm=psm,
+        timeout=timeout,
+        cleanup=cleanup,
+        orientation=orientation,
+        debug_dir=debug_dir,
+    )
+
+
+def to_words(words: list[EngineWord]) -> tuple[Word, ...]:
+    """Engine words as model words, in the order given (lines numbered by first appearance)."""
+    lines: dict[tuple[int, int, int], int] = {}
+    out: list[Word] = []
+    for word in words:
+        line = lines.setdefault(word.key, len(lines))
+        out.append(
             Word(
-                text=text,
-                bbox=(left, top, right, bottom),
-                confidence=confidence,
-                block=key[0],
-                line=len(lines) if key not in lines else list(lines).index(key),
-                low_confidence=confidence < LOW_CONFIDENCE,
+                text=word.text,
+                bbox=word.bbox,
+                confidence=word.confidence,
+                block=word.key[0],
+                line=line,
+                low_confidence=word.confidence < LOW_CONFIDENCE,
             )
         )
-        lines.setdefault(key, []).append(text)
-    text = "\n".join(" ".join(parts) for parts in lines.values())
-    mean = sum(w.confidence for w in words) / len(words) if words else 0.0
-    height, width = image.shape[:2]
-    return OcrPage(
-        number=page_number,
-        text=text,
-        confidence=mean,
-        width=int(width),
-        height=int(height),
-        source="ocr",
-        words=tuple(words),
-        dpi=dpi,
-    )
+    return tuple(out)

@@ -32,6 +32,7 @@ class OcrPage:
     dpi: int = 300
     rotation: int = 0  # degrees the page was turned to be upright
     skew: float = 0.0  # degrees corrected by deskew
+    error: str | None = None  # why this page could not be read (timeout, damaged page)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,7 @@ class OcrPage:
             "width": self.width,
             "height": self.height,
             "source": self.source,
+            **({"error": self.error} if self.error else {}),
         }
 
 

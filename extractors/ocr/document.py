@@ -1,0 +1,151 @@
+"""Whole documents: pages streamed through a process pool, text layers kept when good.
+
+Per-page API, for Prefect tasks that want one task per page:
+- `page_refs(path)` checks a file and lists its pages (cheap, nothing decoded);
+- `process_page(ref, options)` does one page: keeps a good PDF text layer, else rasterises or
+  decodes the page and OCRs it; a failing page comes back with `OcrPage.error` set, not raised;
+- `iter_pages(path)` yields decoded page images lazily and `ocr_page(image, number, options)`
+  OCRs one of them, for callers that already hold pixels.
+`ocr_document(path, options)` runs `process_page` over the pages in a process pool of
+`options.jobs` workers (one Tesseract thread each) with at most two pages per worker in flight,
+so a 500-page PDF never sits in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from extractors.ocr.cleanup import CleanupOptions
+from extractors.ocr.engine import PageTimeoutError
+from extractors.ocr.model import OcrPage, OcrResult
+from extractors.ocr.pipeline import recognise_page
+from extractors.ocr.sources import PageRef, iter_pages, load_page, page_refs
+from extractors.ocr.textlayer import text_layer_page
+from motcua.errors import BadArgumentError, InputFileError, MotcuaError
+
+log = logging.getLogger("extractors.ocr")
+
+__all__ = ["OcrOptions", "iter_pages", "ocr_document", "ocr_page", "page_refs", "process_page"]
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """How documents are read. `jobs=0` means one worker per CPU core; `page_timeout` 0 = none."""
+
+    lang: str = "vie"
+    jobs: int = 0
+    page_timeout: float = 120.0
+    psm: int = 3
+    cleanup: CleanupOptions = field(default_factory=CleanupOptions)
+    orientation: bool = True
+    keep_text_layer: bool = True
+    debug_images: Path | None = None
+
+    def workers(self) -> int:
+        if self.jobs < 0:
+            raise BadArgumentError("--jobs must be 0 (one per core) or more")
+        return self.jobs or (os.cpu_count() or 1)
+
+
+def ocr_page(
+    image: np.ndarray[Any, Any], page_number: int, options: OcrOptions, *, dpi: float = 300
+) -> OcrPage:
+    """OCR one decoded page image with `options` (clean-up, orientation, reading order)."""
+    debug = options.debug_images / f"p{page_number:04d}" if options.debug_images else None
+    return recognise_page(
+        image,
+        page_number=page_number,
+        dpi=dpi,
+        lang=options.lang,
+        psm=options.psm,
+        timeout=options.page_timeout,
+        cleanup=options.cleanup,
+        orientation=options.orientation,
+        debug_dir=debug,
+    )
+
+
+def _failed(ref: PageRef, reason: str) -> OcrPage:
+    return OcrPage(number=ref.number, text="", confidence=0.0, width=0, height=0, error=reason)
+
+
+def process_page(ref: PageRef, options: OcrOptions) -> OcrPage:
+    """One page of a file: its good text layer, or OCR. Errors come back in `OcrPage.error`."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    try:
+        if ref.kind == "pdf" and options.keep_text_layer:
+            page, judgement = text_layer_page(Path(ref.path), ref.index)
+            if page is not None:
+                return page
+            if judgement.verdict == "bad":
+                log.info("page %d: re-OCR, %s", ref.number, judgement.reason)
+        source = load_page(ref)
+        return ocr_page(source.image, ref.number, options, dpi=source.dpi)
+    except PageTimeoutError:
+        return _failed(ref, f"OCR took longer than {options.page_timeout:g} s")
+    except InputFileError as exc:
+        return _failed(ref, exc.reason)
+    except MotcuaError:
+        raise
+    except Exception as exc:  # a damaged page must not sink the document
+        log.warning("page %d failed: %s", ref.number, type(exc).__name__)
+        return _failed(ref, f"{type(exc).__name__}: {exc}")
+
+
+def _pages(
+    refs: list[PageRef], options: OcrOptions, pool: ProcessPoolExecutor | None
+) -> Iterator[OcrPage]:
+    if pool is None:
+        for ref in refs:
+            yield process_page(ref, options)
+        return
+    window = 2 * options.workers()
+    pending: deque[Future[OcrPage]] = deque()
+    queue = iter(refs)
+    for ref in queue:
+        pending.append(pool.submit(process_page, ref, options))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def ocr_document(
+    path: Path | str,
+    options: OcrOptions | None = None,
+    *,
+    pool: ProcessPoolExecutor | None = None,
+) -> OcrResult:
+    """OCR every page of an image or PDF file. Raises `InputFileError` for a file that cannot be
+    read at all; pages that fail are listed in `OcrResult.warnings` and carry `OcrPage.error`.
+    Pass `pool` to share one process pool across files (the CLI does); otherwise one is made
+    when `options.jobs` allows more than one worker and the file has more than one page."""
+    options = options or OcrOptions()
+    started = time.monotonic()
+    refs = page_refs(path)
+    own_pool = None
+    if pool is None and options.workers() > 1 and len(refs) > 1:
+        own_pool = pool = ProcessPoolExecutor(max_workers=min(options.workers(), len(refs)))
+    try:
+        pages = tuple(_pages(refs, options, pool))
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown(cancel_futures=True)
+    warnings = tuple(f"page {p.number}: {p.error}" for p in pages if p.error)
+    return OcrResult(str(path), pages, time.monotonic() - started, warnings)
+
+
+def new_pool(options: OcrOptions) -> ProcessPoolExecutor:
+    """A process pool sized for `options`, to share across several `ocr_document` calls."""
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    return ProcessPoolExecutor(max_workers=options.workers())

@@ -1,0 +1,107 @@
+"""`motcua ocr FILE...`: Vietnamese text (or JSON Lines) and searchable PDFs from scans and PDFs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from motcua.cli import AppContext
+from motcua.errors import BadArgumentError, ExitCode, MotcuaError
+
+
+def _pdf_target(pdf: Path, source: Path, many: bool) -> Path:
+    if many:
+        return pdf / f"{source.stem}.ocr.pdf"
+    return pdf
+
+
+@click.command("ocr")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input file per line.")
+@click.option("--lang", default="vie", show_default=True, help="Tesseract languages, e.g. vie+eng.")
+@click.option(
+    "--pdf",
+    "pdf",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write a searchable PDF (with several FILEs: a folder, one PDF per input).",
+)
+@click.option("--jobs", default=0, show_default=True, help="Worker processes (0: one per core).")
+@click.option("--timeout", default=120.0, show_default=True, help="Seconds allowed per page.")
+@click.option(
+    "--debug-images",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Write each clean-up stage's image to this folder.",
+)
+@click.option("--no-cleanup", is_flag=True, help="Give Tesseract the page images as they are.")
+@click.pass_obj
+def ocr(
+    app: AppContext,
+    files: tuple[Path, ...],
+    as_json: bool,
+    lang: str,
+    pdf: Path | None,
+    jobs: int,
+    timeout: float,
+    debug_images: Path | None,
+    no_cleanup: bool,
+) -> None:
+    """OCR scans, photos and PDFs; pages are separated by form feeds."""
+    from extractors.ocr import NO_CLEANUP, CleanupOptions, OcrOptions, ocr_document
+    from extractors.ocr.document import new_pool
+    from extractors.ocr.searchable import write_searchable_pdf
+
+    many = len(files) > 1
+    if pdf is not None and many:
+        if pdf.suffix.lower() == ".pdf":
+            raise BadArgumentError(
+                "--pdf OUT.pdf takes one input file",
+                hint="give a folder to --pdf to write one searchable PDF per input",
+            )
+        pdf.mkdir(parents=True, exist_ok=True)
+    if jobs < 0:
+        raise BadArgumentError("--jobs must be 0 (one per core) or more")
+    options = OcrOptions(
+        lang=lang,
+        jobs=jobs,
+        page_timeout=timeout,
+        cleanup=NO_CLEANUP if no_cleanup else CleanupOptions(),
+        orientation=not no_cleanup,
+        debug_images=debug_images,
+    )
+    failed = 0
+    pool = new_pool(options) if options.workers() > 1 else None
+    try:
+        for index, path in enumerate(files):
+            try:
+                result = ocr_document(path, options, pool=pool)
+                if pdf is not None:
+                    write_searchable_pdf(path, result, _pdf_target(pdf, path, many))
+            except MotcuaError as exc:
+                if exc.exit_code != ExitCode.bad_input:
+                    raise
+                failed += 1
+                app.err.print(f"motcua ocr: {exc}", highlight=False, markup=False)
+                continue
+            for warning in result.warnings:
+                app.err.print(f"motcua ocr: {path}: {warning}", highlight=False, markup=False)
+            if result.warnings:
+                failed += 1
+            if as_json:
+                click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+            else:
+                if index:
+                    click.echo("\f", nl=False)
+                click.echo(result.text)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if failed:
+        app.err.print(f"motcua ocr: {failed} of {len(files)} input(s) failed", highlight=False)
+        raise click.exceptions.Exit(int(ExitCode.bad_input))
+
+
+commands = [ocr]

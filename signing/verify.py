@@ -1,0 +1,422 @@
+"""Verify the signatures of a PDF: integrity, trust, coverage, PAdES level, role; never crash.
+
+`verify_pdf` reports every signature, including broken ones (a CMS that cannot be parsed is
+reported as not valid with a readable reason). Encrypted documents are opened with the empty user
+password, as e-office systems produce them. `at` validates as of another moment: a B-LTA
+signature is judged at the time its timestamps prove (the document timestamp chain must be valid
+at `at`); other levels are judged at `at` directly, so they fail once the signer's certificate
+expired. Reasons are Vietnamese (archivists read them) with an English gloss.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import UTC, datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Final
+
+from motcua.errors import InputFileError
+from motcua.types import nfc
+from signing.sign import FIELD_PREFIX, VN_TZ, Level, Role
+from signing.signers import load_certificates
+
+log = logging.getLogger(__name__)
+
+_COVERAGE: Final = {
+    "ENTIRE_FILE": "entire_file",
+    "ENTIRE_REVISION": "entire_revision",
+    "CONTIGUOUS_BLOCK_FROM_START": "partial",
+    "UNCLEAR": "unknown",
+}
+# Changes after signing that keep a signature valid: none, DSS/timestamps, more signatures.
+_ACCEPTED_MODIFICATIONS: Final = {"none", "lta_updates", "form_filling"}
+_TRUST_PROBLEMS: Final = {
+    "REVOKED": "chứng thư số đã bị thu hồi (certificate revoked)",
+    "EXPIRED": "chứng thư số đã hết hạn (certificate expired)",
+    "OUT_OF_BOUNDS_NO_POE": "chứng thư số hết hạn hoặc chưa có hiệu lực tại thời điểm kiểm tra"
+    " (certificate outside its validity period)",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "chứng thư số hết hạn tại thời điểm kiểm tra"
+    " (certificate outside its validity period)",
+    "NOT_YET_VALID": "chứng thư số chưa có hiệu lực (certificate not yet valid)",
+    "NO_CERTIFICATE_CHAIN_FOUND": "không dựng được chuỗi tới chứng thư gốc tin cậy"
+    " (no chain to a trusted root)",
+    "CHAIN_CONSTRAINTS_FAILURE": "chuỗi chứng thư vi phạm ràng buộc (chain constraints failed)",
+    "TRY_LATER": "chưa có thông tin thu hồi (revocation status unavailable)",
+    "REVOKED_NO_POE": "chứng thư số đã bị thu hồi (certificate revoked)",
+    "REVOKED_CA_NO_POE": "chứng thư CA đã bị thu hồi (CA certificate revoked)",
+}
+
+
+@dataclass
+class SignatureReport:
+    field: str
+    signer: str | None = None
+    signing_time: datetime | None = None
+    timestamp_time: datetime | None = None
+    intact: bool = False
+    valid: bool = False
+    trusted: bool = False
+    coverage: str = "unknown"
+    modification_level: str | None = None
+    level: str = "unknown"
+    role: str = "unknown"
+    errors: list[str] = dc_field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.valid and self.trusted
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "signer": self.signer,
+            "signing_time": _iso(self.signing_time),
+            "timestamp_time": _iso(self.timestamp_time),
+            "intact": self.intact,
+            "valid": self.valid,
+            "trusted": self.trusted,
+            "coverage": self.coverage,
+            "modification_level": self.modification_level,
+            "level": self.level,
+            "role": self.role,
+            "errors": list(self.errors),
+        }
+
+
+@dataclass
+class VerificationReport:
+    path: str
+    signatures: list[SignatureReport] = dc_field(default_factory=list)
+    errors: list[str] = dc_field(default_factory=list)  # about the document as a whole
+    at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Every signature valid and trusted (and there is at least one)."""
+        return bool(self.signatures) and all(sig.ok for sig in self.signatures)
+
+    @property
+    def complete(self) -> bool:
+        """A valid leader signature and a valid organisation signature (Decree 30/2020)."""
+        roles = {sig.role for sig in self.signatures if sig.ok}
+        return {Role.leader.value, Role.organization.value} <= roles
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "ok": self.ok,
+            "signatures": [sig.as_json() for sig in self.signatures],
+            "complete": self.complete,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(VN_TZ).isoformat() if moment is not None else None
+
+
+def _role(field_name: str) -> str:
+    for role, prefix in FIELD_PREFIX.items():
+        if field_name == prefix or field_name.startswith(prefix + "_"):
+            return role
+    return "unknown"
+
+
+@dataclass
+class _Context:
+    """Trust anchors and the validation material the document carries (DSS)."""
+
+    roots: list[Any]
+    dss_certs: list[Any]
+    dss_crls: list[Any]
+    dss_ocsps: list[Any]
+    fetch: bool
+
+    def validation_context(self, moment: datetime | None, *, retroactive: bool = False) -> Any:
+        from pyhanko_certvalidator import ValidationContext
+
+        return ValidationContext(
+            trust_roots=self.roots,
+            other_certs=self.dss_certs,
+            crls=self.dss_crls,
+            ocsps=self.dss_ocsps,
+            allow_fetching=self.fetch and not retroactive,
+            revocation_mode="soft-fail",
+            moment=moment,
+            retroactive_revinfo=retroactive,
+        )
+
+
+def _read(source: bytes | Path | str) -> tuple[bytes, str]:
+    if isinstance(source, bytes):
+        return source, "<bytes>"
+    path = Path(source)
+    try:
+        return path.read_bytes(), str(path)
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found", hint="check the path") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
+
+
+def _open_reader(data: bytes, name: str) -> Any:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    if not data.startswith(b"%PDF"):
+        raise InputFileError(name, "not a PDF file", hint="pass a PDF document")
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        if reader.encrypted:
+            result = reader.decrypt("")
+            if getattr(result, "status", None) is not None and result.status.name == "FAILED":
+                raise InputFileError(
+                    name,
+                    "encrypted with a non-empty password",
+                    hint="ask the sender for an unencrypted copy",
+                )
+        _ = reader.root  # force the trailer and catalogue to load
+        return reader
+    except InputFileError:
+        raise
+    except Exception as exc:  # pyHanko raises many types on damaged files
+        raise InputFileError(
+            name, f"not a readable PDF ({type(exc).__name__}: {exc})", hint="the file is damaged"
+        ) from None
+
+
+def _dss(reader: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """Certificates, CRLs and OCSP responses from the document security store, if any."""
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    try:
+        dss = DocumentSecurityStore.read_dss(reader)
+    except Exception:  # no DSS (or an unreadable one): validate without it
+        return [], [], []
+    try:
+        from asn1crypto import crl, ocsp
+        from pyhanko.pdf_utils.decode_limits import DecodePurpose
+
+        ocsps = [
+            ocsp.OCSPResponse.load(ref.get_object().read_data(DecodePurpose.OCSP_RESPONSE))
+            for ref in dss.ocsps
+        ]
+        crls = [
+            crl.CertificateList.load(ref.get_object().read_data(DecodePurpose.CRL))
+            for ref in dss.crls
+        ]
+        return list(dss.load_certs()), crls, ocsps
+    except Exception as exc:
+        log.info("unreadable DSS entries ignored: %s", exc)
+        return [], [], []
+
+
+def verify_pdf(
+    source: bytes | Path | str,
+    trust: Sequence[Path] = (),
+    at: datetime | None = None,
+    *,
+    fetch: bool = True,
+) -> VerificationReport:
+    """Verify every signature in a PDF against the trust anchors `trust` (PEM/DER files).
+
+    `at`: validate as of that moment (default now). `fetch`: allow OCSP/CRL requests for
+    signatures that do not embed their revocation data (soft-fail when unreachable).
+    Raises `InputFileError` only when the file itself cannot be read.
+    """
+    from pyhanko.sign.fields import enumerate_sig_fields
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=VN_TZ)
+    data, name = _read(source)
+    reader = _open_reader(data, name)
+    report = VerificationReport(path=name, at=at)
+    certs, crls, ocsps = _dss(reader)
+    context = _Context(
+        roots=load_certificates(list(trust)) if trust else [],
+        dss_certs=certs,
+        dss_crls=crls,
+        dss_ocsps=ocsps,
+        fetch=fetch,
+    )
+    has_dss = bool(crls or ocsps)
+
+    embedded: list[tuple[str, Any]] = []
+    try:
+        fields = list(enumerate_sig_fields(reader, filled_status=True))
+    except Exception as exc:
+        report.errors.append(f"không đọc được danh sách chữ ký (cannot list signatures): {exc}")
+        fields = []
+    for fq_name, _sig_obj, sig_field in fields:
+        try:
+            embedded.append((fq_name, EmbeddedPdfSignature(reader, sig_field, fq_name)))
+        except Exception as exc:
+            embedded.append((fq_name, exc))
+
+    # Certificates the signatures carry help build paths for the timestamps too.
+    for _, sig in embedded:
+        if not isinstance(sig, Exception):
+            try:
+                context.dss_certs.extend(sig.other_embedded_certs)
+            except Exception as exc:
+                log.debug("no embedded certificates in %s: %s", sig.field_name, exc)
+    doc_timestamps = [
+        sig
+        for _, sig in embedded
+        if not isinstance(sig, Exception) and sig.sig_object_type == "/DocTimeStamp"
+    ]
+    for fq_name, sig in embedded:
+        if isinstance(sig, Exception):
+            report.signatures.append(_broken(fq_name, sig))
+            continue
+        if sig.sig_object_type != "/Sig":
+            continue
+        report.signatures.append(_verify_one(sig, context, doc_timestamps, has_dss, at))
+    if not report.signatures:
+        report.errors.append("tài liệu không có chữ ký số (the document carries no signature)")
+    return report
+
+
+def _broken(fq_name: str, exc: Exception) -> SignatureReport:
+    log.info("unreadable signature %s: %s", fq_name, exc)
+    return SignatureReport(
+        field=fq_name,
+        role=_role(fq_name),
+        errors=[
+            "chữ ký hỏng: không đọc được dữ liệu CMS"
+            f" (damaged signature, CMS unreadable: {type(exc).__name__})"
+        ],
+    )
+
+
+def _level(sig: Any, status: Any, doc_timestamps: list[Any], has_dss: bool) -> str:
+    if status.timestamp_validity is None:
+        return Level.B_B.value
+    if not has_dss:
+        return Level.B_T.value
+    later_timestamps = [ts for ts in doc_timestamps if ts.signed_revision > sig.signed_revision]
+    return Level.B_LTA.value if later_timestamps else Level.B_LT.value
+
+
+def _verify_one(
+    sig: Any, context: _Context, doc_timestamps: list[Any], has_dss: bool, at: datetime | None
+) -> SignatureReport:
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    fq_name = str(sig.field_name)
+    report = SignatureReport(field=fq_name, role=_role(fq_name))
+    try:
+        report.signer = nfc(str(sig.signer_cert.subject.native.get("common_name", "")))
+        status = validate_pdf_signature(sig, context.validation_context(at))
+    except Exception as exc:
+        log.info("signature %s could not be validated: %s", fq_name, exc)
+        report.errors.append(
+            f"không kiểm tra được chữ ký (cannot validate: {type(exc).__name__}: {exc})"
+        )
+        return report
+
+    report.level = _level(sig, status, doc_timestamps, has_dss)
+    report.signing_time = status.signer_reported_dt
+    if status.timestamp_validity is not None:
+        report.timestamp_time = status.timestamp_validity.timestamp
+    report.coverage = (
+        _COVERAGE.get(status.coverage.name, "unknown") if status.coverage else "unknown"
+    )
+    level = status.modification_level
+    report.modification_level = level.name.lower() if level is not None else None
+    report.intact = bool(status.intact)
+
+    report.valid = bool(status.intact and status.valid)
+    report.trusted = bool(status.trusted) and not status.revoked
+    long_term = report.level == Level.B_LTA.value and at is not None and at > datetime.now(UTC)
+    if long_term and report.valid:
+        # Judged at the time its timestamps prove, not at `at` (the certificate may be expired).
+        problem = _verify_long_term(sig, context, at)  # type: ignore[arg-type]
+        report.trusted = problem is None
+        if problem:
+            report.errors.append(problem)
+    elif report.timestamp_time is not None and status.timestamp_validity is not None:
+        ts = status.timestamp_validity
+        if not (ts.intact and ts.valid and ts.trusted):
+            report.trusted = False
+            report.errors.append("dấu thời gian không hợp lệ (signature timestamp not valid)")
+
+    if not status.intact:
+        report.errors.append(
+            "nội dung đã bị thay đổi sau khi ký (signed content changed: digest mismatch)"
+        )
+    elif not status.valid:
+        report.errors.append("chữ ký không hợp lệ về mật mã (cryptographically invalid)")
+    if report.coverage not in ("entire_file", "entire_revision"):
+        report.valid = False
+        report.errors.append(
+            "chữ ký không phủ toàn bộ phiên bản tài liệu (signature does not cover its revision)"
+        )
+    if report.modification_level is not None and (
+        report.modification_level not in _ACCEPTED_MODIFICATIONS
+    ):
+        report.valid = False
+        report.errors.append(
+            "tài liệu bị sửa đổi sau khi ký"
+            f" (document modified after signing: {report.modification_level})"
+        )
+    if status.docmdp_ok is False:
+        report.valid = False
+        report.errors.append("vi phạm quyền sửa đổi của chữ ký chứng thực (DocMDP violated)")
+    moment = at or datetime.now(UTC)
+    expired = sig.signer_cert.not_valid_after < moment or sig.signer_cert.not_valid_before > moment
+    if long_term:
+        pass
+    elif status.revoked:
+        report.errors.append(_TRUST_PROBLEMS["REVOKED"])
+    elif not report.trusted and expired:
+        report.errors.append(_TRUST_PROBLEMS["OUT_OF_BOUNDS_NO_POE"])
+    elif not status.trusted and status.intact and status.valid:
+        indic = status.trust_problem_indic
+        reason = _TRUST_PROBLEMS.get(str(getattr(indic, "name", "")), None)
+        report.errors.append(
+            reason or f"chứng thư số không được tin cậy (certificate not trusted: {indic})"
+        )
+    return report
+
+
+def _verify_long_term(sig: Any, context: _Context, at: datetime) -> str | None:
+    """Judge a B-LTA signature at a future moment `at`; None when it passes, else the reason.
+
+    pyHanko's ETSI EN 319 102-1 long-term validation, simulated at `at` assuming the document
+    timestamp chain is maintained (pyHanko's `simulate_future_ades_lta_validation`): the
+    signature must have been valid when its timestamps prove it existed, with the revocation
+    data embedded in the document, and the timestamps must still hold at `at`."""
+    import asyncio
+
+    from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
+    from pyhanko.sign.validation.policy_decl import (
+        PdfSignatureValidationSpec,
+        SignatureValidationSpec,
+    )
+    from pyhanko_certvalidator.context import CertValidationPolicySpec
+    from pyhanko_certvalidator.policy_decl import CertRevTrustPolicy, RevocationCheckingPolicy
+    from pyhanko_certvalidator.registry import SimpleTrustManager
+
+    policy = CertValidationPolicySpec(
+        trust_manager=SimpleTrustManager.build(trust_roots=context.roots),
+        revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy.from_legacy("soft-fail")),
+    )
+    spec = PdfSignatureValidationSpec(SignatureValidationSpec(cert_validation_policy=policy))
+    try:
+        result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, at))
+    except Exception as exc:
+        return f"không kiểm tra được chữ ký dài hạn (long-term validation failed: {exc})"
+    if str(getattr(result.ades_subindic.status, "name", "")) == "PASSED":
+        return None
+    return (
+        "chữ ký dài hạn không hợp lệ tại thời điểm kiểm tra"
+        f" (long-term validation at {_iso(at)}: {result.ades_subindic})"
+    )
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

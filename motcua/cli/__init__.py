@@ -26,12 +26,11 @@ from motcua.settings import Settings, load_settings
 log = logging.getLogger("motcua.cli")
 
 # Modules under motcua.cli whose `commands` join the root group, in help order.
-_COMMAND_MODULES = ["demo", "services", "config", "archive", "dossier", "ocr"]
+_COMMAND_MODULES = ["demo", "services", "config", "archive", "dossier", "ocr", "sign"]
 
 # Groups that later issues add; listed so `--help` shows the whole product, marked as not yet here.
 _PLANNED = {
     "extract": "extract fields from ID cards, declarations and official documents",
-    "sign / verify / pki / trust-services": "PAdES signatures per Decree 30/2020",
     "intake / watch / worker": "the dossier lifecycle as Prefect flows",
     "serve / users": "the web application and REST API",
 }

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     )
     log_level: str = "WARNING"
 
+    web_session_secret: SecretStr | None = Field(
+        default=None, description="signs session cookies; unset = generated once under home"
+    )
+    web_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS")
+    upload_max_mb: float = Field(default=50.0, gt=0, description="largest uploaded file, MiB")
+    webhook_url: str | None = Field(default=None, description="e-office system's event URL")
+    webhook_secret: SecretStr | None = Field(default=None, description="HMAC key for webhooks")
+
     @field_validator("s3_endpoint")
     @classmethod
     def _endpoint_is_host_port(cls, value: str | None) -> str | None:

@@ -332,9 +332,9 @@ def _verify_one(
     report.valid = bool(status.intact and status.valid)
     report.trusted = bool(status.trusted) and not status.revoked
     long_term = report.level == Level.B_LTA.value and at is not None and at > datetime.now(UTC)
-    if long_term and report.valid:
+    if long_term and report.valid and at is not None:
         # Judged at the time its timestamps prove, not at `at` (the certificate may be expired).
-        problem = _verify_long_term(sig, context, at)  # type: ignore[arg-type]
+        problem = _verify_long_term(sig, context, doc_timestamps, at)
         report.trusted = problem is None
         if problem:
             report.errors.append(problem)
@@ -383,13 +383,17 @@ def _verify_one(
     return report
 
 
-def _verify_long_term(sig: Any, context: _Context, at: datetime) -> str | None:
+def _verify_long_term(
+    sig: Any, context: _Context, doc_timestamps: list[Any], at: datetime
+) -> str | None:
     """Judge a B-LTA signature at a future moment `at`; None when it passes, else the reason.
 
     pyHanko's ETSI EN 319 102-1 long-term validation, simulated at `at` assuming the document
     timestamp chain is maintained (pyHanko's `simulate_future_ades_lta_validation`): the
     signature must have been valid when its timestamps prove it existed, with the revocation
-    data embedded in the document, and the timestamps must still hold at `at`."""
+    data embedded in the document, and the timestamps must still hold at `at`. pyHanko's
+    simulation presumes the chain gets renewed; the archive holds the file as it is, so the
+    latest document timestamp's certificate must itself be valid at `at`."""
     import asyncio
 
     from pyhanko.sign.validation.ades import simulate_future_ades_lta_validation
@@ -405,6 +409,12 @@ def _verify_long_term(sig: Any, context: _Context, at: datetime) -> str | None:
         trust_manager=SimpleTrustManager.build(trust_roots=context.roots),
         revinfo_policy=CertRevTrustPolicy(RevocationCheckingPolicy.from_legacy("soft-fail")),
     )
+    latest = max(doc_timestamps, key=lambda ts: ts.signed_revision)
+    if latest.signer_cert.not_valid_after < at:
+        return (
+            "dấu thời gian tài liệu mới nhất đã hết hạn tại thời điểm kiểm tra, cần gia hạn"
+            " (the latest document timestamp expired: add a new one before then)"
+        )
     spec = PdfSignatureValidationSpec(SignatureValidationSpec(cert_validation_policy=policy))
     try:
         result = asyncio.run(simulate_future_ades_lta_validation(sig, spec, at))

@@ -120,7 +120,7 @@ def _load_signer(
 @click.option("--trust", type=_PathArg, multiple=True, help="Trust anchors (B-LT and up).")
 @click.option("--certify", is_flag=True, help="Certify (DocMDP 2) with this first signature.")
 @click.pass_obj
-def sign(app: AppContext, source: Path, output: Path, batch: bool, **options: Any) -> None:
+def sign(app: AppContext, /, source: Path, output: Path, batch: bool, **options: Any) -> None:
     """Sign a PDF (or every PDF of a folder with --batch) as PAdES."""
     from signing.sign import Level, Role, SignatureSpec, sign_batch, sign_pdf
 

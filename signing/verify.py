@@ -355,6 +355,12 @@ def _verify_one(
         report.errors.append(
             "chữ ký không phủ toàn bộ phiên bản tài liệu (signature does not cover its revision)"
         )
+    if report.coverage == "entire_revision" and _is_last_revision(sig):
+        report.valid = False
+        report.errors.append(
+            "có dữ liệu được nối vào sau khi ký"
+            " (bytes appended after signing, outside any PDF revision)"
+        )
     if report.modification_level is not None and (
         report.modification_level not in _ACCEPTED_MODIFICATIONS
     ):
@@ -381,6 +387,13 @@ def _verify_one(
             reason or f"chứng thư số không được tin cậy (certificate not trusted: {indic})"
         )
     return report
+
+
+def _is_last_revision(sig: Any) -> bool:
+    try:
+        return int(sig.signed_revision) == int(sig.reader.xrefs.total_revisions) - 1
+    except Exception:
+        return False
 
 
 def _verify_long_term(

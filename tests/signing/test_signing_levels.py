@@ -9,8 +9,16 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from signing import Level, LoadedSigner, Role, SignatureSpec, TestPki, TrustServices
-from signing import sign_pdf, verify_pdf
+from signing import (
+    Level,
+    LoadedSigner,
+    Role,
+    SignatureSpec,
+    TestPki,
+    TrustServices,
+    sign_pdf,
+    verify_pdf,
+)
 from tests.signing.checks import openssl_cms_verify, pdfsig_report, signature_ranges
 
 LEVELS = [level.value for level in Level]

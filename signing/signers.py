@@ -173,7 +173,13 @@ def open_pkcs11(
         raise BadArgumentError(
             f"PKCS#11 token {token_label!r}: cannot use key/certificate {key_label!r} "
             f"({type(exc).__name__}: {exc})",
-            hint="check --pkcs11-key, or pass the certificate with --cert",
+            hint="check --pkcs11-key, or pass the certificate with --cert"
+            + (
+                "; no PIN was given, and tokens hide private keys until login:"
+                " set MOTCUA_PKCS11_PIN"
+                if pin is None
+                else ""
+            ),
         ) from None
     log.info("opened PKCS#11 token via %s", module.name)
     return LoadedSigner(signer=signer, source="pkcs11", _close=session.close)

@@ -163,7 +163,7 @@ def test_damaged_cms_is_reported_and_other_signatures_still_checked(
     signed_bb: bytes, pki: TestPki, services: TrustServices, organization: LoadedSigner
 ) -> None:
     _, both = sign_pdf(signed_bb, None, ORGANIZATION, organization)
-    start, end = _contents_span(both, which=0)
+    start, _end = _contents_span(both, which=0)
     damaged = bytearray(both)
     damaged[start : start + 16] = b"FFFFFFFFFFFFFFFF"  # the CMS header is no longer DER
     report = verify_pdf(bytes(damaged), trust=[pki.root_cert])

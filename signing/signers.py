@@ -104,11 +104,12 @@ def load_pem(
 
     _require_file(key, "key file")
     _require_file(cert, "certificate file")
+    encrypted = b"ENCRYPTED" in key.read_bytes()[:200]  # PKCS#8 or legacy encrypted PEM
     signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
         str(key),
         str(cert),
         ca_chain_files=[str(p) for p in chain] or None,
-        key_passphrase=password.encode() if password else None,
+        key_passphrase=password.encode() if password and encrypted else None,
     )
     if signer is None:
         raise InputFileError(

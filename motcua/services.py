@@ -42,6 +42,8 @@ def archive(settings: Settings) -> Archive:
     from storage.catalogue import Catalogue
 
     settings.home.mkdir(parents=True, exist_ok=True)
+    # an embedded server that restarts may pick other ports: let retries find it again
+    resolve = embedded_s3(settings).config if settings.embedded_s3 else None
     return Archive(
         s3_config(settings),
         Catalogue(settings.effective_catalog_url),
@@ -50,4 +52,5 @@ def archive(settings: Settings) -> Archive:
             archive=settings.bucket_archive,
             quarantine=settings.bucket_quarantine,
         ),
+        resolve_s3=resolve,
     )

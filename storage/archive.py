@@ -218,7 +218,10 @@ class Archive:
         retry: RetryPolicy | None = None,
         single_put_limit: int = 32 * 1024 * 1024,
         part_size: int = 16 * 1024 * 1024,
+        resolve_s3: Callable[[], S3Config] | None = None,
     ) -> None:
+        """`resolve_s3` re-reads where the server is between retries (an embedded server that
+        restarted may listen on other ports); without it the endpoint is fixed."""
         self.s3 = s3
         self.catalogue = catalogue
         self.buckets = buckets or Buckets()
@@ -226,14 +229,8 @@ class Archive:
         self.retry = retry or RetryPolicy()
         self.single_put_limit = single_put_limit
         self.part_size = part_size
-        # urllib3 must not retry on its own: tenacity decides, with backoff, and logs.
-        self.client: Minio = s3.client(
-            http_client=urllib3.PoolManager(
-                timeout=urllib3.Timeout(connect=5.0, read=120.0),
-                retries=False,
-                maxsize=8,
-            )
-        )
+        self.resolve_s3 = resolve_s3
+        self.client: Minio = _client(s3)
         self._buckets_ready = False
 
     # -- plumbing --------------------------------------------------------------------------
@@ -249,6 +246,7 @@ class Archive:
                 type(exc).__name__,
                 state.attempt_number,
             )
+            self._reconnect()
 
         retrying = Retrying(
             stop=stop_after_attempt(self.retry.attempts),
@@ -270,6 +268,18 @@ class Archive:
                     "the same command again: a repeated put is safe",
                 ) from None
             raise
+
+    def _reconnect(self) -> None:
+        if self.resolve_s3 is None:
+            return
+        try:
+            config = self.resolve_s3()
+        except MotcuaError:
+            return  # still down; the next attempt fails and waits again
+        if config != self.s3:
+            log.warning("object store moved to %s; reconnecting", config.endpoint)
+            self.s3 = config
+            self.client = _client(config)
 
     def ensure_buckets(self) -> None:
         """Create the three buckets on first use, with versioning and (archive) object lock."""
@@ -887,6 +897,15 @@ class Archive:
                 )
             shutil.move(partial, zip_path)
         return audit
+
+
+def _client(config: S3Config) -> Minio:
+    # urllib3 must not retry on its own: tenacity decides, with backoff, and logs.
+    return config.client(
+        http_client=urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=5.0, read=120.0), retries=False, maxsize=8
+        )
+    )
 
 
 def name_in(listing: _Listing, name: str) -> bool:

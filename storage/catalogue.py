@@ -35,12 +35,14 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     select,
     text,
     update,
 )
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from motcua.errors import ConfigurationError, ServiceUnavailableError
 from motcua.types import fold, nfc
@@ -122,7 +124,8 @@ class SearchHit:
 
 
 def searchable_text(entry_metadata: dict[str, Any], fulltext: str) -> str:
-    """The text a record is found by: metadata values, extracted fields, then OCR text."""
+    """The text a record is found by besides its code, title and ID numbers (which the
+    catalogue adds itself): keywords, documents, extracted fields, then OCR text."""
     parts: list[str] = []
 
     def walk(value: Any) -> None:
@@ -135,7 +138,7 @@ def searchable_text(entry_metadata: dict[str, Any], fulltext: str) -> str:
         elif isinstance(value, str) and value:
             parts.append(value)
 
-    for key in ("code", "title", "keywords", "procedure", "id_numbers", "documents"):
+    for key in ("keywords", "procedure", "documents"):
         walk(entry_metadata.get(key))
     walk(entry_metadata.get("extracted"))
     walk(entry_metadata.get("extra"))
@@ -246,18 +249,25 @@ class PostgresFullText:
     def matches(
         self, conn: Connection, words: list[str], filters: list[Any], limit: int
     ) -> list[tuple[int, bool]]:
-        exact_q = func.plainto_tsquery(text("'simple'"), " ".join(nfc(w).casefold() for w in words))
-        folded_q = func.plainto_tsquery(text("'simple'"), " ".join(fold(w) for w in words))
-        tsv_exact = text("archive_records.tsv_exact")
-        tsv_folded = text("archive_records.tsv_folded")
-        is_exact = tsv_exact.op("@@")(exact_q)  # type: ignore[attr-defined]
+        exact_q = func.plainto_tsquery(
+            literal_column("'simple'::regconfig"), " ".join(nfc(w).casefold() for w in words)
+        )
+        folded_q = func.plainto_tsquery(
+            literal_column("'simple'::regconfig"), " ".join(fold(w) for w in words)
+        )
+        tsv_exact: ColumnElement[Any] = literal_column("archive_records.tsv_exact")
+        tsv_folded: ColumnElement[Any] = literal_column("archive_records.tsv_folded")
+        is_exact = tsv_exact.op("@@")(exact_q)
         stmt = (
             select(records.c.doc_id, is_exact.label("exact"))
-            .where(tsv_folded.op("@@")(folded_q), *filters)  # type: ignore[attr-defined]
+            .where(tsv_folded.op("@@")(folded_q), *filters)
             .order_by(is_exact.desc(), func.ts_rank(tsv_folded, folded_q).desc())
             .limit(limit)
         )
         return [(int(doc_id), bool(exact)) for doc_id, exact in conn.execute(stmt)]
+
+
+_EDGE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
 
 
 def _snippet(text_nfc: str, words: list[str], width: int = 12) -> str:
@@ -266,16 +276,23 @@ def _snippet(text_nfc: str, words: list[str], width: int = 12) -> str:
     if not tokens:
         return ""
     wanted = {fold(w) for w in words}
-    hit = next(
-        (i for i, tok in enumerate(tokens) if fold(re.sub(r"^\W+|\W+$", "", tok)) in wanted),
-        None,
-    )
+
+    def mark(token: str) -> tuple[bool, str]:
+        match = _EDGE_RE.match(token)
+        lead, core, trail = match.groups() if match else ("", token, "")
+        if core and fold(core) in wanted:
+            return True, f"{lead}[{core}]{trail}"
+        return False, token
+
+    marked = [mark(t) for t in tokens]
+    hit = next((i for i, (is_hit, _) in enumerate(marked) if is_hit), None)
     if hit is None:
         return " ".join(tokens[:width])
     start = max(0, hit - width // 3)
-    window = tokens[start : start + width]
-    out = [f"[{t}]" if fold(re.sub(r"^\W+|\W+$", "", t)) in wanted else t for t in window]
-    return ("… " if start else "") + " ".join(out) + (" …" if start + width < len(tokens) else "")
+    window = [text for _, text in marked[start : start + width]]
+    return (
+        ("… " if start else "") + " ".join(window) + (" …" if start + width < len(tokens) else "")
+    )
 
 
 class Catalogue:
@@ -355,6 +372,7 @@ class Catalogue:
             self.backend.unindex(conn, old)
             conn.execute(delete(record_id_numbers).where(record_id_numbers.c.doc_id.in_(old)))
             conn.execute(delete(records).where(records.c.doc_id.in_(old)))
+        bodies = [nfc("\n".join([e.dossier_code, e.title, *e.id_numbers, e.text])) for e in batch]
         rows = [
             {
                 "record_id": e.record_id,
@@ -367,11 +385,11 @@ class Catalogue:
                 "archived_at": e.archived_at,
                 "on_hold": e.on_hold,
                 "metadata_json": json.dumps(e.metadata, ensure_ascii=False),
-                "search_text": nfc(e.text),
-                "search_exact": nfc(e.text).casefold(),
-                "search_folded": fold(e.text),
+                "search_text": body,
+                "search_exact": body.casefold(),
+                "search_folded": fold(body),
             }
-            for e in batch
+            for e, body in zip(batch, bodies, strict=True)
         ]
         conn.execute(insert(records), rows)
         doc_ids = dict(

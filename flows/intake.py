@@ -1,0 +1,338 @@
+"""`intake_dossier`: from the files a citizen hands in to a registered dossier and a receipt.
+
+files → content hashes (the idempotency key: the same files again return the same dossier) →
+pages OCR'd as mapped tasks, as many at a time as the machine has cores → kind recognition and
+field extraction per document → completeness against the procedure → the dossier in the register
+(code, due date) → Mẫu 01 receipt, or Mẫu 02 supplement request when components are missing →
+originals kept as received, and originals, searchable PDFs and the form archived as one record.
+Each run leaves a markdown artifact summarising what happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE as NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from dossiers.forms.notices import Citizen, render_receipt, render_supplement_request
+from dossiers.register import DocumentIn, Dossier, Status
+from extractors.fields import Extraction, extract_fields, extract_from_pages
+from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, process_page
+from extractors.ocr.sources import PageRef
+from flows.context import Office, current_office
+from motcua.errors import InputFileError, MotcuaError, ServiceUnavailableError
+from motcua.types import nfc
+from storage.record import DocumentInfo, RecordInfo
+
+log = logging.getLogger(__name__)
+
+# Tesseract runs as a child process per page, so threads give real parallelism: one per core.
+_CORES = max(1, len(os.sched_getaffinity(0)))
+_IMAGE_FORMATS = {"png", "jpeg", "tiff", "bmp", "webp"}
+# Fields that name the citizen who hands in the dossier, by document kind, most specific first.
+_CITIZEN_FIELDS = (("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"), ("cccd", "ho_ten"))
+_ID_FIELDS = ("so_dinh_danh", "nguoi_yeu_cau.so_dinh_danh", "me.so_dinh_danh", "cha.so_dinh_danh")
+
+
+def _transient(_task: Any, _run: Any, state: Any) -> bool:
+    """Retry a task only when the storage or network was the problem."""
+    try:
+        state.result()
+    except ServiceUnavailableError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@dataclass
+class ReadDocument:
+    path: Path
+    sha256: str
+    ocr: OcrResult
+    extraction: Extraction
+    searchable_pdf: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def fields_json(self) -> dict[str, Any]:
+        return dict(self.extraction.as_json()["fields"])
+
+
+# -- tasks -------------------------------------------------------------------------------------
+
+
+@task(cache_policy=NO_CACHE)
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@task(cache_policy=NO_CACHE, task_run_name="ocr {ref.path}#{ref.index}")
+def ocr_page_task(ref: PageRef, options: OcrOptions) -> OcrPage:
+    return process_page(ref, options)
+
+
+@task(cache_policy=NO_CACHE)
+def extract_task(path: Path, result: OcrResult, fmt: str) -> Extraction:
+    extraction = extract_from_pages(result, "auto", path=str(path))
+    if fmt in _IMAGE_FORMATS and extraction.kind in ("unknown", "cccd"):
+        # A photo of a card: find the card, straighten it, read its QR (QR values win).
+        card = extract_fields(path, "cccd")
+        if card.fields:
+            return card
+    return extraction
+
+
+@task(cache_policy=NO_CACHE)
+def searchable_pdf_task(path: Path, result: OcrResult, out: Path) -> Path:
+    from extractors.ocr import write_searchable_pdf
+
+    return write_searchable_pdf(path, result, out)
+
+
+@task(
+    cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 10], retry_condition_fn=_transient
+)
+def archive_task(office: Office, files: list[Path], info: RecordInfo, code: str) -> str:
+    archive = office.archive
+    for path in files:
+        archive.store_original(path, code)
+    staged = _stage(office.dossier_dir(code) / "payload", files)
+    return archive.put(staged, info).record_id
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _stage(folder: Path, files: list[Path]) -> list[Path]:
+    """Give every payload file a unique name (scanners reuse names) through symlinks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for i, path in enumerate(files, start=1):
+        link = folder / f"{i:02d}-{path.name}"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(path.resolve())
+        staged.append(link)
+    return staged
+
+
+def _citizen_name(documents: list[ReadDocument]) -> str | None:
+    for kind, key in _CITIZEN_FIELDS:
+        for doc in documents:
+            value = doc.extraction.fields.get(key)
+            if doc.extraction.kind == kind and value is not None and value.value:
+                return nfc(str(value.value))
+    return None
+
+
+def _id_numbers(documents: list[ReadDocument]) -> tuple[str, ...]:
+    numbers = []
+    for doc in documents:
+        for key in _ID_FIELDS:
+            value = doc.extraction.fields.get(key)
+            if value is not None and value.value:
+                numbers.append(str(value.value))
+    return tuple(dict.fromkeys(numbers))
+
+
+def summary(
+    dossier: Dossier, *, created: bool, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The `motcua intake --json` contract, plus a few extra keys."""
+    out = {
+        "dossier_code": dossier.code,
+        "procedure": dossier.procedure_key,
+        "received_at": dossier.received_at.isoformat(),
+        "due_date": dossier.due_date.isoformat() if dossier.due_date else None,
+        "status": dossier.status.value,
+        "receipt_pdf": None,
+        "documents": [
+            {"path": d.path, "kind": d.kind, "fields": dict(d.fields)} for d in dossier.documents
+        ],
+        "missing_components": list(dossier.missing_components),
+        "created": created,
+    }
+    out.update(extra or {})
+    return out
+
+
+def _artifact(dossier: Dossier, result: dict[str, Any], seconds: float) -> None:
+    lines = [
+        f"# Hồ sơ {dossier.code}",
+        "",
+        f"- Thủ tục: `{dossier.procedure_key}`",
+        f"- Trạng thái: {dossier.status.label_vi}",
+        f"- Tiếp nhận: {dossier.received_at:%H:%M %d/%m/%Y}",
+        f"- Hẹn trả: {dossier.due_date:%d/%m/%Y}" if dossier.due_date else "- Hẹn trả: (chưa)",
+        f"- Thời gian xử lý: {seconds:.1f} s",
+        "",
+        "| tệp | loại | số trường | cần kiểm tra |",
+        "| --- | --- | --- | --- |",
+    ]
+    for doc in result["documents"]:
+        review = sum(1 for f in doc["fields"].values() if f.get("needs_review"))
+        lines.append(
+            f"| {Path(doc['path']).name} | {doc['kind']} | {len(doc['fields'])} | {review} |"
+        )
+    if dossier.missing_components:
+        lines += ["", "Thiếu thành phần: " + ", ".join(dossier.missing_components)]
+    key = "intake-" + "".join(c if c.isalnum() else "-" for c in dossier.code.lower())
+    create_markdown_artifact("\n".join(lines), key=key, description="Tiếp nhận hồ sơ")
+
+
+# -- the flow ----------------------------------------------------------------------------------
+
+
+@flow(
+    name="intake-dossier",
+    task_runner=ThreadPoolTaskRunner(max_workers=_CORES),  # type: ignore[arg-type]
+    log_prints=False,
+)
+def intake_dossier(
+    files: list[str],
+    procedure: str,
+    received_at: str | None = None,
+) -> dict[str, Any]:
+    """Take in one dossier; returns the `motcua intake --json` object."""
+    started = time.monotonic()
+    office = current_office()
+    proc = office.catalogue.get(procedure)
+    paths = [Path(f) for f in files]
+    when = dt.datetime.fromisoformat(received_at) if received_at else None
+
+    refs_by_file: list[list[PageRef]] = []
+    for path in paths:
+        try:
+            refs_by_file.append(page_refs(path))
+        except InputFileError as exc:
+            _quarantine(office, path, exc)
+            raise
+    hashes = [f.result() for f in hash_file.map(paths)]
+    existing = office.register.find_by_files(proc.key, hashes)
+    if existing is not None:
+        log.info("dossier %s: these files were taken in already", existing.code)
+        return summary(existing, created=False, extra=_paths_of(office, existing))
+
+    options = OcrOptions(lang="vie", jobs=1, page_timeout=office.settings.ocr_page_timeout)
+    page_futures: list[list[PrefectFuture[OcrPage]]] = [
+        list(ocr_page_task.map(refs, options)) for refs in refs_by_file
+    ]
+    documents: list[ReadDocument] = []
+    for path, digest, refs, futures in zip(paths, hashes, refs_by_file, page_futures, strict=True):
+        pages = tuple(f.result() for f in futures)
+        ocr = OcrResult(str(path), pages, seconds=0.0)
+        extraction = extract_task(path, ocr, refs[0].format)
+        documents.append(ReadDocument(path, digest, ocr, extraction))
+
+    intake = office.register.intake(
+        proc,
+        [
+            DocumentIn(
+                path=str(doc.path),
+                kind=doc.extraction.kind,
+                sha256=doc.sha256,
+                fields=doc.fields_json(),
+                page_count=len(doc.ocr.pages),
+            )
+            for doc in documents
+        ],
+        received_at=when,
+        citizen_name=_citizen_name(documents),
+    )
+    dossier = intake.dossier
+    folder = office.dossier_dir(dossier.code)
+    citizen = Citizen(name=dossier.citizen_name or "(chưa rõ)")
+    extra: dict[str, Any] = {}
+    if dossier.status is Status.supplement_requested:
+        form = render_supplement_request(
+            folder / "phieu-yeu-cau-bo-sung.pdf",
+            office=office.printed,
+            citizen=citizen,
+            procedure=proc,
+            missing_kinds=list(dossier.missing_components),
+            requested_on=dossier.received_at.date(),
+            dossier_code=dossier.code,
+        )
+        extra["supplement_pdf"] = str(form.path)
+    else:
+        assert dossier.due_date is not None
+        form = render_receipt(
+            folder / "giay-tiep-nhan.pdf",
+            office=office.printed,
+            dossier_code=dossier.code,
+            citizen=citizen,
+            procedure=proc,
+            received_kinds=[d.kind for d in dossier.documents],
+            received_at=dossier.received_at,
+            due_date=dossier.due_date,
+        )
+        extra["receipt_pdf"] = str(form.path)
+
+    searchable = [
+        searchable_pdf_task.submit(doc.path, doc.ocr, folder / f"{i:02d}-{doc.path.stem}.ocr.pdf")
+        for i, doc in enumerate(documents, start=1)
+    ]
+    searchable_paths = [f.result() for f in searchable]
+    extra["searchable_pdfs"] = [str(p) for p in searchable_paths]
+    info = RecordInfo(
+        dossier_code=dossier.code,
+        title=f"Hồ sơ {proc.name}" + (f" — {dossier.citizen_name}" if dossier.citizen_name else ""),
+        procedure=proc.key,
+        keywords=(proc.name, proc.field),
+        id_numbers=_id_numbers(documents),
+        start_date=dossier.received_at.date().isoformat(),
+        documents=tuple(
+            DocumentInfo(
+                file=f"{i:02d}-{doc.path.name}",
+                doc_type=doc.extraction.kind,
+                page_count=len(doc.ocr.pages),
+            )
+            for i, doc in enumerate(documents, start=1)
+        ),
+        extracted={
+            f"{doc.extraction.kind}.{key}": str(value.value)
+            for doc in documents
+            for key, value in doc.extraction.fields.items()
+            if value.value
+        },
+        text="\n\f".join(doc.ocr.text for doc in documents),
+    )
+    extra["record_id"] = archive_task(
+        office, [*paths, *searchable_paths, form.path], info, dossier.code
+    )
+    result = summary(dossier, created=intake.created, extra=extra)
+    _artifact(dossier, result, time.monotonic() - started)
+    return result
+
+
+def _paths_of(office: Office, dossier: Dossier) -> dict[str, Any]:
+    folder = office.dossier_dir(dossier.code)
+    receipt = folder / "giay-tiep-nhan.pdf"
+    supplement = folder / "phieu-yeu-cau-bo-sung.pdf"
+    return {
+        "receipt_pdf": str(receipt) if receipt.exists() else None,
+        "supplement_pdf": str(supplement) if supplement.exists() else None,
+    }
+
+
+def _quarantine(office: Office, path: Path, error: MotcuaError) -> None:
+    """Set a file that cannot be read aside in the quarantine bucket; never lose it."""
+    try:
+        office.archive.quarantine(path, error.message)
+    except MotcuaError as exc:
+        log.warning("could not quarantine an unreadable input: %s", exc.message)

@@ -1,0 +1,112 @@
+"""`motcua intake` and `motcua watch`: take dossiers in through the `intake-dossier` flow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from motcua.cli import AppContext
+from motcua.errors import BadArgumentError
+
+
+def prepare_flows(app: AppContext) -> None:
+    """Configure Prefect (embedded or the configured server) before the flows are imported."""
+    from flows.runtime import configure_prefect
+
+    configure_prefect(app.settings.home, app.settings.prefect_api_url, verbose=app.verbose > 0)
+
+
+def _print_outcome(app: AppContext, result: dict[str, Any]) -> None:
+    app.out.print(f"[bold]{result['dossier_code']}[/]  {result['procedure']}  {result['status']}")
+    if result.get("due_date"):
+        app.out.print(f"  hẹn trả kết quả: {result['due_date']}")
+    if result.get("receipt_pdf"):
+        app.out.print(f"  giấy tiếp nhận: {result['receipt_pdf']}")
+    if result.get("missing_components"):
+        app.out.print("  thiếu: " + ", ".join(result["missing_components"]))
+        app.out.print(f"  phiếu yêu cầu bổ sung: {result.get('supplement_pdf')}")
+    for doc in result["documents"]:
+        review = [k for k, f in doc["fields"].items() if f.get("needs_review")]
+        note = f" (cần kiểm tra: {', '.join(review)})" if review else ""
+        app.out.print(
+            f"  {Path(doc['path']).name}: {doc['kind']}, {len(doc['fields'])} trường{note}"
+        )
+    if not result.get("created", True):
+        app.out.print("  (hồ sơ này đã được tiếp nhận trước đó; không tạo hồ sơ mới)")
+
+
+@click.command("intake")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--procedure", "procedure", required=True, help="Procedure key (motcua procedures list)."
+)
+@click.option("--received-at", default=None, help="ISO date-time of receipt (default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def intake(
+    app: AppContext, files: tuple[Path, ...], procedure: str, received_at: str | None, as_json: bool
+) -> None:
+    """Take in one dossier: OCR, fields, receipt (or supplement request), archive."""
+    import datetime as dt
+
+    if received_at:
+        try:
+            dt.datetime.fromisoformat(received_at)
+        except ValueError:
+            raise BadArgumentError(
+                f"--received-at {received_at!r} is not an ISO date-time",
+                hint="e.g. 2026-04-24T09:30:00+07:00",
+            ) from None
+    prepare_flows(app)
+    from flows.intake import intake_dossier
+
+    with app.err.status(f"đang tiếp nhận {len(files)} tệp…"):
+        result = intake_dossier([str(f) for f in files], procedure, received_at)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_outcome(app, result)
+
+
+@click.command("watch")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--procedure", required=True, help="Procedure key for every dossier in the folder.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between scans.")
+@click.option("--stable", default=3.0, show_default=True, help="Seconds a file must not change.")
+@click.option("--once", is_flag=True, help="Stop when the folder has nothing left to take in.")
+@click.pass_obj
+def watch(
+    app: AppContext, folder: Path, procedure: str, poll: float, stable: float, once: bool
+) -> None:
+    """Take in what scanners save into FOLDER: one dossier per sub-folder or per file."""
+    prepare_flows(app)
+    from flows.context import current_office
+    from flows.intake import intake_dossier
+    from flows.watch import HotFolder, Outcome
+
+    current_office().catalogue.get(procedure)  # an unknown procedure fails before watching
+    if not folder.is_dir():
+        raise BadArgumentError(f"{folder}: not a folder", hint="create it or check the path")
+
+    def take(files: list[Path]) -> dict[str, Any]:
+        return intake_dossier([str(f) for f in files], procedure)
+
+    def report(outcome: Outcome) -> None:
+        if outcome.ok:
+            code = outcome.result.get("dossier_code")
+            click.echo(f"ok      {outcome.unit} → {code}, hẹn trả {outcome.result.get('due_date')}")
+        else:
+            click.echo(f"failed  {outcome.unit}: {outcome.error}")
+
+    app.err.print(f"watching {folder} (Ctrl+C to stop)")
+    outcomes = HotFolder(folder, take, stable_seconds=stable).run(
+        poll_seconds=poll, once=once, on_outcome=report
+    )
+    if any(not o.ok for o in outcomes):
+        raise click.exceptions.Exit(2)
+
+
+commands = [intake, watch]

@@ -1,0 +1,165 @@
+"""`motcua serve`, `motcua users ...`, `motcua tokens ...`: the web application and its accounts.
+
+Passwords come from a hidden prompt or `MOTCUA_USER_PASSWORD`, never from a flag (flags end up
+in shell history and `ps`). A new API token is printed once; only its hash is stored.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import click
+
+from motcua.cli import AppContext
+
+if TYPE_CHECKING:
+    from motcua.web.accounts import Accounts
+    from motcua.web.audit import AuditLog
+
+PASSWORD_ENV = "MOTCUA_USER_PASSWORD"
+_ROLES = ["clerk", "leader", "archivist", "admin"]
+
+
+def _open(app: AppContext) -> tuple[Accounts, AuditLog]:
+    from motcua.web.accounts import Accounts
+    from motcua.web.audit import AuditLog
+    from motcua.web.db import open_engine
+
+    settings = app.settings
+    if settings.catalog_url is None:
+        settings.home.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(settings.effective_catalog_url)
+    accounts, audit = Accounts(engine), AuditLog(engine)
+    accounts.create_tables()
+    audit.create_tables()
+    return accounts, audit
+
+
+def _actor() -> str:
+    return "cli:" + (os.environ.get("SUDO_USER") or os.environ.get("USER") or "unknown")
+
+
+def _password(confirm: bool = True) -> str:
+    from_env = os.environ.get(PASSWORD_ENV)
+    if from_env:
+        return from_env
+    value: str = click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_obj
+def serve(app: AppContext, host: str, port: int) -> None:
+    """Serve the web pages and the REST API (OpenAPI at /openapi.json)."""
+    import uvicorn
+
+    from motcua.web.app import create_app
+
+    application = create_app(app.settings)
+    app.err.print(f"motcua web on http://{host}:{port}/ (API docs at /api/docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Local accounts of clerks, leaders, archivists and admins."""
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(_ROLES))
+@click.option("--full-name", default=None, help="Name shown on pages and receipts.")
+@click.pass_obj
+def users_add(app: AppContext, name: str, role: str, full_name: str | None) -> None:
+    """Add a user; the password is asked for (or read from MOTCUA_USER_PASSWORD)."""
+    accounts, audit = _open(app)
+    user = accounts.add_user(name, _password(), role, full_name=full_name)
+    audit.append(actor=_actor(), action="user.created", target_kind="user",
+                 target_id=user.username, details={"role": user.role.value})  # fmt: skip
+    click.echo(f"user {user.username} added with role {user.role.value}")
+
+
+@users_group.command("list")
+@click.pass_obj
+def users_list(app: AppContext) -> None:
+    """List the accounts."""
+    accounts, _ = _open(app)
+    users = accounts.users()
+    for u in users:
+        last = u.last_login_at.isoformat(timespec="minutes") if u.last_login_at else "never"
+        state = "active" if u.active else "disabled"
+        click.echo(f"{u.username:<24} {u.role.value:<10} {state:<9} last sign-in {last}")
+    app.err.print(f"{len(users)} user(s)")
+
+
+@users_group.command("passwd")
+@click.argument("name")
+@click.pass_obj
+def users_passwd(app: AppContext, name: str) -> None:
+    """Set a user's password; their open sessions end."""
+    accounts, audit = _open(app)
+    user = accounts.set_password(name, _password())
+    audit.append(actor=_actor(), action="user.password_set", target_kind="user",
+                 target_id=user.username)  # fmt: skip
+    click.echo(f"password of {user.username} changed")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@click.pass_obj
+def users_disable(app: AppContext, name: str) -> None:
+    """Disable an account; its open sessions end."""
+    accounts, audit = _open(app)
+    user = accounts.set_active(name, False)
+    audit.append(actor=_actor(), action="user.disabled", target_kind="user",
+                 target_id=user.username)  # fmt: skip
+    click.echo(f"user {user.username} disabled")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """API tokens for the e-office system (Authorization: Bearer ...)."""
+
+
+@tokens_group.command("add")
+@click.argument("name")
+@click.pass_obj
+def tokens_add(app: AppContext, name: str) -> None:
+    """Create a token and print it once."""
+    accounts, audit = _open(app)
+    token, secret = accounts.add_token(name)
+    audit.append(actor=_actor(), action="token.created", target_kind="token",
+                 target_id=token.name)  # fmt: skip
+    app.err.print(f"token {token.name} created; store it now, it is not shown again:")
+    click.echo(secret)
+
+
+@tokens_group.command("list")
+@click.pass_obj
+def tokens_list(app: AppContext) -> None:
+    """List tokens (never their secret)."""
+    accounts, _ = _open(app)
+    for t in accounts.tokens():
+        state = (
+            f"revoked {t.revoked_at.isoformat(timespec='minutes')}" if t.revoked_at else "active"
+        )
+        used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
+        click.echo(f"{t.name:<24} {t.prefix}…  {state:<28} last used {used}")
+
+
+@tokens_group.command("revoke")
+@click.argument("name")
+@click.pass_obj
+def tokens_revoke(app: AppContext, name: str) -> None:
+    """Revoke a token at once."""
+    accounts, audit = _open(app)
+    token = accounts.revoke_token(name)
+    audit.append(actor=_actor(), action="token.revoked", target_kind="token",
+                 target_id=token.name)  # fmt: skip
+    click.echo(f"token {token.name} revoked")
+
+
+commands = [serve, users_group, tokens_group]

@@ -1,0 +1,204 @@
+"""The FastAPI application: middleware, error pages, routers. `create_app(settings)` builds it.
+
+Middleware, outermost first: the body size limit, signed-cookie sessions (Starlette's
+SessionMiddleware, itsdangerous), CSRF (asgi-csrf: double-submit cookie checked against the
+`csrftoken` form field or the `x-csrftoken` header on every unsafe request that carries cookies,
+and on the sign-in form always; Bearer-token API calls carry no cookies and are exempt).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from asgi_csrf import asgi_csrf
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from motcua import __version__
+from motcua.errors import (
+    BadArgumentError,
+    CheckFailedError,
+    ConfigurationError,
+    InputFileError,
+    MotcuaError,
+)
+from motcua.settings import Settings
+from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
+from motcua.web.auth import session_secret as make_session_secret
+from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
+from motcua.web.services import Services
+
+log = logging.getLogger("motcua.web")
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "motcua_session"
+SESSION_MAX_AGE = 10 * 3600  # one working day
+MAX_FILES_PER_REQUEST = 16
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the application on the catalogue database named by `settings`."""
+    services = Services.open(settings)
+    app = FastAPI(
+        title="motcua",
+        version=__version__,
+        description="Hồ sơ một cửa: tra cứu, bổ sung, trả kết quả, báo cáo, nhật ký kiểm tra. "
+        "API for the e-office system: send `Authorization: Bearer <token>`.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    app.state.templates = make_templates()
+
+    secret = make_session_secret(settings)
+    app.add_middleware(
+        asgi_csrf,
+        signing_secret=derived_key(secret, "csrf"),
+        always_protect={LOGIN_PATH},
+        cookie_secure=settings.web_secure_cookies,
+        send_csrf_failed=_csrf_failed,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=derived_key(secret, "session"),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.web_secure_cookies,
+    )
+    from motcua.web.uploads import BodySizeLimit
+
+    app.add_middleware(
+        BodySizeLimit, max_bytes=services.upload_max_bytes * MAX_FILES_PER_REQUEST + 1024 * 1024
+    )
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _install_error_handlers(app)
+
+    from motcua.web.routes import accounts, audit, auth, dossiers, reports
+
+    for module in (auth, dossiers, reports, audit, accounts):
+        app.include_router(module.pages)
+        app.include_router(module.api)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def _error_page(request: Request, status: int, title: str, detail: str | None = None) -> Response:
+    return render(request, "error.html", {"title": title, "detail": detail, "status": status},
+                  status=status)  # fmt: skip
+
+
+def _api_error(status: int, message: str, hint: str | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"detail": message}
+    if hint:
+        body["hint"] = hint
+    return JSONResponse(body, status_code=status)
+
+
+_STATUS_OF: list[tuple[type[MotcuaError], int]] = [
+    (InputFileError, 400),
+    (BadArgumentError, 400),
+    (CheckFailedError, 409),
+    (ConfigurationError, 500),
+    (MotcuaError, 503),  # ServiceUnavailableError, MissingDependencyError
+]
+_TITLE_VI = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Chưa đăng nhập",
+    403: "Không có quyền truy cập",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    409: "Không thể thực hiện với trạng thái hiện tại",
+    413: "Dữ liệu gửi lên quá lớn",
+    422: "Dữ liệu không hợp lệ",
+    500: "Lỗi cấu hình hệ thống",
+    503: "Dịch vụ tạm thời không sẵn sàng",
+}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if is_api(request):
+            response = _api_error(401, "not authenticated", "send Authorization: Bearer <token>")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        if is_api(request):
+            return _api_error(403, f"your role lacks the permission {exc.permission.value}")
+        return _error_page(request, 403, _TITLE_VI[403],
+                           "Vai trò của bạn không được phép dùng chức năng này.")  # fmt: skip
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if is_api(request):
+            return _api_error(404, f"{exc.what} not found")
+        return _error_page(request, 404, _TITLE_VI[404], exc.what)
+
+    @app.exception_handler(MotcuaError)
+    async def motcua_error(request: Request, exc: MotcuaError) -> Response:
+        status = next(code for cls, code in _STATUS_OF if isinstance(exc, cls))
+        if status >= 500:
+            log.warning("%s: %s", type(exc).__name__, exc.message)
+        if is_api(request):
+            return _api_error(status, exc.message, exc.hint)
+        return _error_page(request, status, _TITLE_VI[status], exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request) or request.url.path.startswith("/static/"):
+            return _api_error(exc.status_code, str(exc.detail))
+        title = _TITLE_VI.get(exc.status_code, "Lỗi")
+        return _error_page(request, exc.status_code, title)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if is_api(request):
+            return JSONResponse({"detail": _jsonable(exc.errors())}, status_code=422)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+            for e in exc.errors()
+        )
+        return _error_page(request, 422, _TITLE_VI[422], problems)
+
+
+def _jsonable(errors: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors, custom_encoder={Exception: str})
+
+
+async def _csrf_failed(scope: Any, send: Any, message_id: Any) -> None:
+    body = (
+        "<!doctype html><html lang=vi><meta charset=utf-8><title>Phiên làm việc không hợp lệ"
+        "</title><p>Biểu mẫu đã hết hạn hoặc không hợp lệ (CSRF). Hãy tải lại trang và thử lại."
+        f"</p><p><a href='{LOGIN_PATH}'>Đăng nhập</a></p></html>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,61 @@
+"""Roles and the declared role matrix: which role may do what.
+
+Every route names one `Permission` through the single dependency `motcua.web.auth.require`;
+this table is the only place that says who holds it. API tokens of the e-office system act as
+the pseudo-role `eoffice`, which exists only for tokens and only under `/api/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    clerk = "clerk"
+    leader = "leader"
+    archivist = "archivist"
+    admin = "admin"
+
+    @property
+    def label_vi(self) -> str:
+        return _ROLE_VI[self]
+
+
+_ROLE_VI = {
+    Role.clerk: "Cán bộ tiếp nhận",
+    Role.leader: "Lãnh đạo",
+    Role.archivist: "Văn thư, lưu trữ",
+    Role.admin: "Quản trị hệ thống",
+}
+
+EOFFICE = "eoffice"  # the role of every API token
+
+
+class Permission(StrEnum):
+    self_read = "self.read"  # who am I
+    dossiers_read = "dossiers.read"  # list, filter and show dossiers
+    dossiers_update = "dossiers.update"  # request a supplement, record the return
+    receipts_read = "receipts.read"  # download the receipt (Mẫu 01)
+    reports_read = "reports.read"  # the on-time report
+    audit_read = "audit.read"  # the audit log and its verification
+    accounts_manage = "accounts.manage"  # users and API tokens
+
+
+_C, _L, _A, _M = Role.clerk.value, Role.leader.value, Role.archivist.value, Role.admin.value
+
+ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
+    Permission.self_read: frozenset({_C, _L, _A, _M, EOFFICE}),
+    Permission.dossiers_read: frozenset({_C, _L, _A, _M, EOFFICE}),
+    Permission.dossiers_update: frozenset({_C, _M}),
+    Permission.receipts_read: frozenset({_C, _M}),
+    Permission.reports_read: frozenset({_L, _M, EOFFICE}),
+    Permission.audit_read: frozenset({_A, _M}),
+    Permission.accounts_manage: frozenset({_M}),
+}
+
+ALL_ROLES: tuple[str, ...] = (*[r.value for r in Role], EOFFICE)
+
+
+def allowed(role: str, permission: Permission) -> bool:
+    return role in ROLE_MATRIX[permission]

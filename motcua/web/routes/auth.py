@@ -1,0 +1,92 @@
+"""Sign-in and sign-out pages; `GET /api/v1/me`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from motcua.web.auth import Principal, current_principal, require, services_of
+from motcua.web.pages import LOGIN_PATH, flash, render
+from motcua.web.permissions import Permission
+
+log = logging.getLogger("motcua.web.auth")
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1", tags=["tài khoản"])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no `//` (open-redirect guard)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@pages.get("/")
+def home(request: Request) -> Response:
+    principal = current_principal(request)
+    if principal is None:
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+    return RedirectResponse("/dossiers", status_code=303)
+
+
+@pages.get(LOGIN_PATH)
+def login_form(request: Request, next: str | None = None) -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+
+
+@pages.post(LOGIN_PATH)
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    services = services_of(request)
+    user = services.accounts.authenticate(username, password)
+    if user is None:
+        log.info("failed sign-in")
+        context = {"next": _safe_next(next), "error": "Sai tên đăng nhập hoặc mật khẩu.",
+                   "username": username}  # fmt: skip
+        return render(request, "login.html", context, status=401)
+    request.session.clear()  # nothing from before the sign-in survives it
+    request.session.update({"uid": user.id, "epoch": user.session_epoch})
+    request.scope.pop("principal", None)
+    services.audit.append(actor=f"user:{user.username}", action="auth.login",
+                          target_kind="user", target_id=user.username)  # fmt: skip
+    flash(request, f"Xin chào {user.display_name}.")
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@pages.post("/logout")
+def logout(
+    request: Request,
+    principal: Annotated[Principal, Depends(require(Permission.self_read))],
+) -> Response:
+    services_of(request).audit.append(actor=principal.actor, action="auth.logout",
+                                      target_kind="user", target_id=principal.name)  # fmt: skip
+    request.session.clear()
+    return RedirectResponse(LOGIN_PATH, status_code=303)
+
+
+class Me(BaseModel):
+    kind: str
+    name: str
+    role: str
+    display_name: str
+    permissions: list[str]
+
+
+@api.get("/me", response_model=Me, summary="Who is calling")
+def me(principal: Annotated[Principal, Depends(require(Permission.self_read))]) -> Me:
+    return Me(
+        kind=principal.kind,
+        name=principal.name,
+        role=principal.role,
+        display_name=principal.display_name,
+        permissions=[p.value for p in Permission if principal.can(p)],
+    )

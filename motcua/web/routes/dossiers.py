@@ -1,0 +1,439 @@
+"""Dossiers: list and filter, show, request a supplement, record the return, the receipt PDF.
+
+ID numbers are masked (`motcua.types.mask_id`) in every list; the detail shows them in full
+only to roles that act on the dossier (clerk, admin). Taking dossiers in, issuing and signing
+results are added by the flows' endpoints later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from dossiers.calendar import VN_TZ
+from dossiers.forms.notices import Citizen, render_receipt
+from dossiers.register import Dossier, Status
+from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
+from motcua.types import fold, mask_id
+from motcua.web.auth import Principal, require, services_of
+from motcua.web.pages import NotFound, flash, render
+from motcua.web.permissions import Permission
+from motcua.web.services import Services
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/dossiers", tags=["hồ sơ"])
+
+Reader = Annotated[Principal, Depends(require(Permission.dossiers_read))]
+Updater = Annotated[Principal, Depends(require(Permission.dossiers_update))]
+ReceiptReader = Annotated[Principal, Depends(require(Permission.receipts_read))]
+
+ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "so_giay_to"})
+_ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
+PAGE_SIZE = 50
+
+
+# --- the view of a dossier ------------------------------------------------------------------
+
+
+class DossierSummary(BaseModel):
+    code: str
+    procedure: str
+    procedure_name: str
+    citizen_name: str | None
+    id_numbers: list[str] = Field(description="masked: 001******345")
+    status: Status
+    status_label: str
+    received_at: dt.datetime
+    due_date: dt.date | None
+    timeliness: str | None = Field(description="early / on_time / late once the result is signed")
+    overdue: bool
+
+
+class DocumentOut(BaseModel):
+    position: int
+    kind: str
+    kind_label: str
+    sha256: str
+    page_count: int | None
+    fields: dict[str, Any]
+
+
+class StatusChangeOut(BaseModel):
+    status: Status
+    status_label: str
+    at: dt.datetime
+    note: str | None
+
+
+class DossierDetail(DossierSummary):
+    resolved_at: dt.datetime | None
+    returned_at: dt.datetime | None
+    new_due_date: dt.date | None
+    apology_issued_at: dt.datetime | None
+    missing_components: list[str]
+    documents: list[DocumentOut]
+    history: list[StatusChangeOut]
+
+
+class SupplementRequest(BaseModel):
+    missing: list[str] = Field(min_length=1, max_length=50, description="document kinds")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _mask_text(text: str) -> str:
+    return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def masked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Extracted fields with ID numbers masked, wherever they sit (plain or {"value": ...})."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return _mask_text(value)
+        if isinstance(value, Mapping):
+            return {str(k): walk(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v) for v in value]
+        return value
+
+    return {str(k): walk(v) for k, v in fields.items()}
+
+
+def id_numbers(dossier: Dossier) -> list[str]:
+    """The ID numbers in the dossier's extracted fields, in document order, without repeats."""
+    found: list[str] = []
+    for document in dossier.documents:
+        for key, value in document.fields.items():
+            if key not in ID_FIELD_KEYS:
+                continue
+            raw = value.get("value") if isinstance(value, Mapping) else value
+            if isinstance(raw, str) and raw.strip() and raw.strip() not in found:
+                found.append(raw.strip())
+    return found
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(VN_TZ).date()
+
+
+def summary(services: Services, d: Dossier) -> DossierSummary:
+    return DossierSummary(
+        code=d.code,
+        procedure=d.procedure_key,
+        procedure_name=services.procedure_name(d.procedure_key),
+        citizen_name=d.citizen_name,
+        id_numbers=[mask_id(n) for n in id_numbers(d)],
+        status=d.status,
+        status_label=d.status.label_vi,
+        received_at=d.received_at,
+        due_date=d.due_date,
+        timeliness=d.timeliness.value if d.timeliness else None,
+        overdue=d.is_overdue(_today()),
+    )
+
+
+def detail(services: Services, d: Dossier, *, reveal: bool) -> DossierDetail:
+    try:
+        procedure = services.catalogue.get(d.procedure_key)
+        label_of: Callable[[str], str] = procedure.label_of
+    except MotcuaError:
+        label_of = _same
+    base = summary(services, d).model_dump()
+    if reveal:
+        base["id_numbers"] = id_numbers(d)
+    return DossierDetail(
+        **base,
+        resolved_at=d.resolved_at,
+        returned_at=d.returned_at,
+        new_due_date=d.new_due_date,
+        apology_issued_at=d.apology_issued_at,
+        missing_components=list(d.missing_components),
+        documents=[
+            DocumentOut(
+                position=doc.position,
+                kind=doc.kind,
+                kind_label=label_of(doc.kind),
+                sha256=doc.sha256,
+                page_count=doc.page_count,
+                fields=dict(doc.fields) if reveal else masked_fields(doc.fields),
+            )
+            for doc in d.documents
+        ],
+        history=[
+            StatusChangeOut(status=h.status, status_label=h.status.label_vi, at=h.at, note=h.note)
+            for h in d.history
+        ],
+    )
+
+
+# --- the operations, shared by pages and API --------------------------------------------------
+
+
+def _get(services: Services, code: str) -> Dossier:
+    try:
+        return services.register.get(code)
+    except BadArgumentError:
+        raise NotFound(f"hồ sơ {code}") from None
+
+
+def _find(
+    services: Services,
+    *,
+    status: Status | None,
+    procedure: str | None,
+    received_from: dt.date | None,
+    received_to: dt.date | None,
+    q: str | None,
+) -> list[Dossier]:
+    """Newest first; `q` matches the code or the citizen's name, with or without diacritics."""
+    found = services.register.list(
+        statuses=[status] if status else [],
+        procedure_key=procedure or None,
+        received_from=received_from,
+        received_to=received_to,
+    )
+    if q and q.strip():
+        needle = fold(q)
+        found = [
+            d for d in found if needle in d.code.casefold() or needle in fold(d.citizen_name or "")
+        ]
+    return list(reversed(found))
+
+
+def _request_supplement(
+    services: Services, principal: Principal, code: str, missing: Sequence[str]
+) -> Dossier:
+    dossier = _get(services, code)
+    procedure = services.catalogue.get(dossier.procedure_key)
+    known = {c.kind for c in procedure.components}
+    unknown = [k for k in missing if k not in known]
+    if unknown:
+        raise BadArgumentError(
+            f"{', '.join(unknown)} is not a component of {procedure.key}",
+            hint=f"use one of: {', '.join(sorted(known))}",
+        )
+    updated = services.register.request_supplement(code, list(dict.fromkeys(missing)))
+    services.audit.append(actor=principal.actor, action="dossier.supplement_requested",
+                          target_kind="dossier", target_id=code,
+                          details={"missing": list(updated.missing_components)})  # fmt: skip
+    return updated
+
+
+def _mark_returned(
+    services: Services, principal: Principal, code: str, background: BackgroundTasks
+) -> Dossier:
+    _get(services, code)
+    updated = services.register.mark_returned(code)
+    services.audit.append(actor=principal.actor, action="dossier.returned",
+                          target_kind="dossier", target_id=code)  # fmt: skip
+    assert updated.returned_at is not None
+    background.add_task(
+        services.notify,
+        "dossier.returned",
+        {"dossier_code": code, "returned_at": updated.returned_at.isoformat()},
+    )
+    return updated
+
+
+def _receipt_pdf(services: Services, principal: Principal, code: str) -> Response:
+    dossier = _get(services, code)
+    if dossier.due_date is None:
+        raise CheckFailedError(
+            f"dossier {code} waits for a supplement and has no appointment date yet",
+            hint="the receipt is printed once the dossier is complete",
+        )
+    procedure = services.catalogue.get(dossier.procedure_key)
+    with tempfile.TemporaryDirectory(prefix="motcua-receipt-") as folder:
+        out = Path(folder) / "receipt.pdf"
+        render_receipt(
+            out,
+            office=services.office,
+            dossier_code=dossier.code,
+            citizen=Citizen(name=dossier.citizen_name or "……………………"),
+            procedure=procedure,
+            received_kinds=[d.kind for d in dossier.documents],
+            received_at=dossier.received_at,
+            due_date=dossier.due_date,
+            clerk_name=principal.display_name if principal.kind == "user" else None,
+        )
+        content = out.read_bytes()
+    services.audit.append(actor=principal.actor, action="dossier.receipt_printed",
+                          target_kind="dossier", target_id=code)  # fmt: skip
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="phieu-tiep-nhan-{code}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadArgumentError(
+            f"{value!r} không phải ngày (not a date)", hint="YYYY-MM-DD"
+        ) from None
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+@api.get("", response_model=list[DossierSummary], summary="List and filter dossiers")
+def api_list(
+    request: Request,
+    principal: Reader,
+    status: Status | None = None,
+    procedure: Annotated[str | None, Query(max_length=120)] = None,
+    received_from: dt.date | None = None,
+    received_to: dt.date | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="code or name")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DossierSummary]:
+    services = services_of(request)
+    found = _find(services, status=status, procedure=procedure, received_from=received_from,
+                  received_to=received_to, q=q)  # fmt: skip
+    return [summary(services, d) for d in found[offset : offset + limit]]
+
+
+@api.get("/{code}", response_model=DossierDetail, summary="One dossier")
+def api_show(request: Request, principal: Reader, code: str) -> DossierDetail:
+    services = services_of(request)
+    return detail(services, _get(services, code), reveal=principal.can(Permission.dossiers_update))
+
+
+@api.post(
+    "/{code}/supplement-request",
+    response_model=DossierDetail,
+    summary="Ask the citizen for missing components (Mẫu 02)",
+)
+def api_request_supplement(
+    request: Request, principal: Updater, code: str, body: SupplementRequest
+) -> DossierDetail:
+    services = services_of(request)
+    updated = _request_supplement(services, principal, code, body.missing)
+    return detail(services, updated, reveal=True)
+
+
+@api.post("/{code}/returned", response_model=DossierDetail, summary="Result handed to the citizen")
+def api_mark_returned(
+    request: Request, principal: Updater, code: str, background: BackgroundTasks
+) -> DossierDetail:
+    services = services_of(request)
+    return detail(services, _mark_returned(services, principal, code, background), reveal=True)
+
+
+@api.get(
+    "/{code}/receipt.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="The receipt and appointment (Mẫu 01)",
+)
+def api_receipt(request: Request, principal: ReceiptReader, code: str) -> Response:
+    return _receipt_pdf(services_of(request), principal, code)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@pages.get("/dossiers")
+def list_page(
+    request: Request,
+    principal: Reader,
+    status: str | None = None,
+    procedure: str | None = None,
+    received_from: str | None = None,
+    received_to: str | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+) -> Response:
+    services = services_of(request)
+    chosen_status = Status(status) if status and status in Status.__members__ else None
+    found = _find(services, status=chosen_status, procedure=procedure,
+                  received_from=_parse_day(received_from), received_to=_parse_day(received_to),
+                  q=q)  # fmt: skip
+    pages_total = max(1, -(-len(found) // PAGE_SIZE))
+    shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render(
+        request,
+        "dossiers.html",
+        {
+            "rows": [summary(services, d) for d in shown],
+            "total": len(found),
+            "page": page,
+            "pages_total": pages_total,
+            "statuses": list(Status),
+            "procedures": list(services.catalogue),
+            "filters": {
+                "status": chosen_status.value if chosen_status else "",
+                "procedure": procedure or "",
+                "received_from": received_from or "",
+                "received_to": received_to or "",
+                "q": q or "",
+            },
+        },
+    )
+
+
+@pages.get("/dossiers/{code}")
+def show_page(request: Request, principal: Reader, code: str) -> Response:
+    services = services_of(request)
+    dossier = _get(services, code)
+    view = detail(services, dossier, reveal=principal.can(Permission.dossiers_update))
+    try:
+        components = list(services.catalogue.get(dossier.procedure_key).components)
+    except MotcuaError:
+        components = []
+    return render(
+        request,
+        "dossier.html",
+        {
+            "d": view,
+            "components": components,
+            "can_request_supplement": dossier.status in (Status.received, Status.processing),
+            "can_return": dossier.status is Status.result_signed,
+            "can_print_receipt": dossier.due_date is not None,
+        },
+    )
+
+
+@pages.post("/dossiers/{code}/supplement-request")
+def supplement_form(
+    request: Request,
+    principal: Updater,
+    code: str,
+    missing: Annotated[list[str], Form(max_length=50)],
+) -> Response:
+    _request_supplement(services_of(request), principal, code, missing)
+    flash(request, f"Đã ghi nhận yêu cầu bổ sung hồ sơ {code}.")
+    return RedirectResponse(f"/dossiers/{code}", status_code=303)
+
+
+@pages.post("/dossiers/{code}/returned")
+def returned_form(
+    request: Request, principal: Updater, code: str, background: BackgroundTasks
+) -> Response:
+    _mark_returned(services_of(request), principal, code, background)
+    flash(request, f"Đã ghi nhận trả kết quả hồ sơ {code}.")
+    return RedirectResponse(f"/dossiers/{code}", status_code=303)
+
+
+@pages.get("/dossiers/{code}/receipt.pdf")
+def receipt_page(request: Request, principal: ReceiptReader, code: str) -> Response:
+    return _receipt_pdf(services_of(request), principal, code)

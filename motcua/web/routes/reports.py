@@ -1,0 +1,59 @@
+"""The on-time report (báo cáo tình hình giải quyết hồ sơ) as a page and as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from dossiers.calendar import VN_TZ
+from dossiers.report import OnTimeReport, on_time_report
+from motcua.web.auth import Principal, require, services_of
+from motcua.web.pages import render
+from motcua.web.permissions import Permission
+from motcua.web.routes.dossiers import _parse_day
+
+pages = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/reports", tags=["báo cáo"])
+
+ReportReader = Annotated[Principal, Depends(require(Permission.reports_read))]
+
+
+def _report(request: Request, date_from: dt.date | None, date_to: dt.date | None) -> OnTimeReport:
+    end = date_to or dt.datetime.now(VN_TZ).date()
+    start = date_from or end.replace(day=1)
+    register = services_of(request).register
+    return on_time_report(register.list(received_to=end), date_from=start, date_to=end)
+
+
+@api.get("/on-time", summary="On-time statistics for a period (default: this month)")
+def api_on_time(
+    request: Request,
+    principal: ReportReader,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, Any]:
+    return _report(request, date_from, date_to).to_json()
+
+
+@pages.get("/reports/on-time")
+def on_time_page(
+    request: Request,
+    principal: ReportReader,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> Response:
+    services = services_of(request)
+    result = _report(request, _parse_day(date_from), _parse_day(date_to))
+    return render(
+        request,
+        "report.html",
+        {
+            "r": result,
+            "names": {p.key: p.name for p in services.catalogue},
+            "date_from": result.total.date_from.isoformat(),
+            "date_to": result.total.date_to.isoformat(),
+        },
+    )

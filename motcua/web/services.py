@@ -1,0 +1,83 @@
+"""What the routes share: settings, one database engine, the register, accounts, audit log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from dossiers.calendar import WorkingCalendar, load_overrides
+from dossiers.forms.pdf import Office
+from dossiers.procedures import Catalogue, load_catalogue
+from dossiers.register import DossierRegister
+from motcua.errors import MotcuaError
+from motcua.settings import Settings
+from motcua.web.accounts import Accounts
+from motcua.web.audit import AuditLog
+from motcua.web.db import open_engine
+from motcua.web.webhooks import WebhookTarget, deliver
+
+log = logging.getLogger("motcua.web")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Engine
+    register: DossierRegister
+    accounts: Accounts
+    audit: AuditLog
+    catalogue: Catalogue
+    webhook: WebhookTarget | None
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Connect to the catalogue database and create the tables that are missing."""
+        if settings.catalog_url is None:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        engine = open_engine(settings.effective_catalog_url)
+        overrides_file = settings.home / "calendar.yaml"
+        overrides = load_overrides(overrides_file) if overrides_file.is_file() else None
+        register = DossierRegister(
+            engine,
+            unit_code=settings.unit_code,
+            calendar=WorkingCalendar.from_overrides(overrides),
+        )
+        register.create_tables()
+        accounts = Accounts(engine)
+        accounts.create_tables()
+        audit = AuditLog(engine)
+        audit.create_tables()
+        webhook = None
+        if settings.webhook_url:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+            webhook = WebhookTarget(settings.webhook_url, secret.encode("utf-8"))
+        return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook)
+
+    @property
+    def office(self) -> Office:
+        s = self.settings
+        return Office(name=s.office_name, parent=s.office_parent, place=s.office_place,
+                      unit_code=s.unit_code)  # fmt: skip
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.settings.upload_max_mb * 1024 * 1024)
+
+    def procedure_name(self, key: str) -> str:
+        try:
+            return self.catalogue.get(key).name
+        except MotcuaError:
+            return key
+
+    def notify(self, event: str, data: Mapping[str, Any]) -> None:
+        """Send an event to the e-office system, if one is configured; failures are logged."""
+        if self.webhook is None:
+            return
+        try:
+            deliver(self.webhook, event, data)
+        except MotcuaError as exc:
+            log.warning("%s", exc.message)

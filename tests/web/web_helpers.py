@@ -1,0 +1,126 @@
+"""Helpers for the web tests: the real app on a real SQLite catalogue, users of every role,
+dossiers in the register, signing in through the real form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from dossiers.calendar import VN_TZ
+from dossiers.register import DocumentIn, Dossier
+from motcua.settings import Settings, load_settings
+from motcua.web.app import create_app
+from motcua.web.services import Services
+
+PASSWORD = "mat-khau-thu-nghiem-2026"
+ROLES = ("clerk", "leader", "archivist", "admin")
+ID_NUMBER = "001203012345"  # 001 Hà Nội, 2 = male born in the 2000s, 03 = 2003
+ID_NUMBER_2 = "079185001234"
+_CSRF_RE = re.compile(r'name="csrftoken" value="([^"]+)"')
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    """Settings on `home`, ignoring any config file of the developer's machine."""
+    return load_settings(home / "absent.toml", home=home, **overrides)
+
+
+def services(app: FastAPI) -> Services:
+    result: Services = app.state.services
+    return result
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF_RE.search(html)
+    assert match, "the page has no CSRF field"
+    return match.group(1)
+
+
+def sign_in(app: FastAPI, username: str, password: str = PASSWORD) -> TestClient:
+    """A client that signed in through the real form, CSRF token and all."""
+    client = TestClient(app)
+    form = client.get("/login")
+    assert form.status_code == 200
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrftoken": csrf_from(form.text),
+              "next": "/dossiers"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert response.status_code == 303, response.text
+    return client
+
+
+def csrf_header(client: TestClient) -> dict[str, str]:
+    """The double-submit header for a signed-in client (its csrftoken cookie)."""
+    token = client.cookies.get("csrftoken")
+    if token is None:
+        client.get("/login")
+        token = client.cookies.get("csrftoken")
+    assert token
+    return {"x-csrftoken": token}
+
+
+def take_in(
+    svc: Services,
+    *,
+    procedure: str = "xac-nhan-tinh-trang-hon-nhan",
+    kinds: tuple[str, ...] = ("to-khai-xac-nhan-hon-nhan", "cccd"),
+    name: str = "Nguyễn Văn An",
+    id_number: str = ID_NUMBER,
+    received_at: dt.datetime | None = None,
+    salt: str = "",
+) -> Dossier:
+    """Register a dossier whose CCCD carries `id_number` in its extracted fields."""
+    docs = []
+    for kind in kinds:
+        digest = hashlib.sha256(f"{name}{kind}{salt}".encode()).hexdigest()
+        fields: dict[str, object] = {}
+        if kind == "cccd":
+            fields = {
+                "so_dinh_danh": {"value": id_number, "confidence": 0.97, "needs_review": False},
+                "ho_ten": {"value": name, "confidence": 0.6, "needs_review": True},
+                "ghi_chu": f"CCCD số {id_number}",
+            }
+        docs.append(DocumentIn(path=f"/scans/{digest[:8]}.pdf", kind=kind, sha256=digest,
+                               fields=fields, page_count=1))  # fmt: skip
+    at = received_at or dt.datetime(2026, 4, 24, 9, 30, tzinfo=VN_TZ)
+    result = svc.register.intake(
+        svc.catalogue.get(procedure), docs, received_at=at, citizen_name=name
+    )
+    return result.dossier
+
+
+@dataclass
+class WebWorld:
+    app: FastAPI
+    home: Path
+    complete: Dossier  # received, due date set
+    incomplete: Dossier  # waiting for a supplement
+    signed: Dossier  # result signed, ready to hand over
+    token: str  # an e-office API token's secret
+
+    @property
+    def services(self) -> Services:
+        return services(self.app)
+
+
+def build_world(home: Path, **overrides: object) -> WebWorld:
+    app = create_app(make_settings(home, **overrides))
+    svc = services(app)
+    for role in ROLES:
+        svc.accounts.add_user(role, PASSWORD, role, full_name=f"Cán bộ {role}")
+    complete = take_in(svc)
+    incomplete = take_in(svc, kinds=("to-khai-xac-nhan-hon-nhan",), name="Trần Thị Bình",
+                         id_number=ID_NUMBER_2)  # fmt: skip
+    signed = take_in(svc, name="Lê Văn Cường", salt="s")
+    signed = svc.register.mark_result_signed(
+        signed.code, at=dt.datetime(2026, 4, 27, 10, 0, tzinfo=VN_TZ)
+    )
+    _, token = svc.accounts.add_token("ioffice")
+    return WebWorld(app, home, complete, incomplete, signed, token)

@@ -8,6 +8,7 @@ copy mark, organisation name, time.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from io import BytesIO
@@ -72,6 +73,26 @@ def _escape(text: str) -> str:
     return text.replace("%", "%%")  # pyHanko interpolates %(name)s in stamp text
 
 
+@functools.lru_cache(maxsize=16)
+def _composed_png(signature: Path, _sig_mtime: int, seal: Path | None, _seal_mtime: int) -> bytes:
+    """Signature + seal composed once per batch (keyed by path and modification time)."""
+    from PIL import Image
+
+    try:
+        image = (
+            compose_leader_image(signature, seal)
+            if seal is not None
+            else Image.open(signature).convert("RGBA")
+        )
+    except OSError as exc:
+        raise InputFileError(
+            signature, f"not a readable image ({exc})", hint="pass PNG files"
+        ) from None
+    buffer = BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def leader_style(lines: list[str], signature_image: Path | None, seal_image: Path | None) -> Any:
     """Image (signature + seal) in the upper part of the box, the text lines below it."""
     from PIL import Image
@@ -85,19 +106,14 @@ def leader_style(lines: list[str], signature_image: Path | None, seal_image: Pat
         for image_path in (signature_image, seal_image):
             if image_path is not None and not image_path.is_file():
                 raise InputFileError(image_path, "image not found", hint="check the PNG path")
-        try:
-            if seal_image is not None:
-                image = compose_leader_image(signature_image, seal_image)
-            else:
-                image = Image.open(signature_image).convert("RGBA")
-        except OSError as exc:
-            raise InputFileError(
-                signature_image, f"not a readable image ({exc})", hint="pass a PNG file"
-            ) from None
-        # Keep the PIL image in memory: the file may be gone before pyHanko writes it.
-        buffer = BytesIO()
-        image.save(buffer, "PNG")
-        background = PdfImage(Image.open(BytesIO(buffer.getvalue())))
+        png = _composed_png(
+            signature_image,
+            signature_image.stat().st_mtime_ns,
+            seal_image,
+            seal_image.stat().st_mtime_ns if seal_image is not None else 0,
+        )
+        # pyHanko needs its own PIL image per document: decoding the cached PNG is cheap
+        background = PdfImage(Image.open(BytesIO(png)))
     return TextStampStyle(
         stamp_text=_escape("\n".join(lines)),
         text_box_style=_text_box_style(_LEADER_FONT_SIZE),

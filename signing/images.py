@@ -22,6 +22,17 @@ FONT_DIR: Final = Path("/usr/share/fonts/truetype/liberation2")
 SERIF_REGULAR: Final = FONT_DIR / "LiberationSerif-Regular.ttf"
 SERIF_BOLD: Final = FONT_DIR / "LiberationSerif-Bold.ttf"
 
+# Basic Latin, Latin-1, Latin Extended-A/B, combining marks, Latin Extended Additional (the
+# precomposed Vietnamese letters), general punctuation, currency and letterlike symbols.
+_VIETNAMESE_LATIN: Final = [
+    *range(0x20, 0x250),
+    *range(0x300, 0x370),
+    *range(0x1E00, 0x1F00),
+    *range(0x2000, 0x2070),
+    *range(0x20A0, 0x20C0),
+    *range(0x2100, 0x2150),
+]
+
 SIGNATURE_BLUE: Final = (20, 50, 190, 255)
 SEAL_RED: Final = (215, 25, 32, 255)
 
@@ -48,14 +59,24 @@ def pdf_font_path(bold: bool = False) -> Path:
     source = font_path(bold)
     stat = source.stat()
     cache = Path(tempfile.gettempdir()) / f"motcua-fonts-{os.getuid()}"
-    target = cache / f"{source.stem}-upem1000-{stat.st_size}-{int(stat.st_mtime)}.ttf"
+    target = cache / f"{source.stem}-vi-upem1000-{stat.st_size}-{int(stat.st_mtime)}.ttf"
     if not target.is_file():
+        from fontTools import subset
         from fontTools.ttLib import TTFont
         from fontTools.ttLib.scaleUpem import scale_upem
 
         cache.mkdir(parents=True, exist_ok=True)
         font = TTFont(str(source))
         scale_upem(font, 1000)
+        # Keep Latin and Vietnamese only: pyHanko subsets the font again for every signature,
+        # and a small source makes that several times faster.
+        options = subset.Options()
+        options.layout_features = ["*"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(unicodes=_VIETNAMESE_LATIN)
+        subsetter.subset(font)
         partial = target.with_suffix(f".{os.getpid()}.part")
         font.save(str(partial))
         partial.replace(target)

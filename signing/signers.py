@@ -54,6 +54,53 @@ class LoadedSigner:
         self.close()
 
 
+def _key_loaded_once(signer: Any) -> Any:
+    """The same signer, with its private key parsed once instead of at every signature.
+
+    pyHanko's SimpleSigner re-parses the DER key (RSA key checks: ~70 ms) for each signature
+    and again for the size-estimating dry run; a batch pays that once here, and the dry run of
+    an RSA key returns placeholder bytes of the exact signature length instead of signing.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko.sign import signers
+    from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+    key = serialization.load_der_private_key(signer.signing_key.dump(), password=None)
+
+    class KeyLoadedOnceSigner(signers.SimpleSigner):
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                name = mechanism.signature_algo
+            except ValueError:
+                name = mechanism["algorithm"].native
+            hash_algo = get_pyca_cryptography_hash(digest_algorithm)
+            if name == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+                return key.sign(data, PKCS1v15(), hash_algo)
+            if name == "ecdsa" and isinstance(key, EllipticCurvePrivateKey):
+                return key.sign(data, ECDSA(hash_algo))
+            return bytes(super().sign_raw(data, digest_algorithm))  # other schemes: pyHanko
+
+        async def async_sign_raw(
+            self, data: bytes, digest_algorithm: str, dry_run: bool = False
+        ) -> bytes:
+            if dry_run and isinstance(key, RSAPrivateKey):
+                return bytes(key.key_size // 8)  # RSA signatures have exactly this length
+            return self.sign_raw(data, digest_algorithm)
+
+    return KeyLoadedOnceSigner(
+        signing_cert=signer.signing_cert,
+        signing_key=signer.signing_key,
+        cert_registry=signer.cert_registry,
+        signature_mechanism=signer.signature_mechanism,
+        prefer_pss=signer.prefer_pss,
+        embed_roots=signer.embed_roots,
+    )
+
+
 def _require_file(path: Path, what: str) -> Path:
     if not path.is_file():
         raise InputFileError(path, f"{what} not found", hint="check the path")
@@ -93,7 +140,7 @@ def load_pkcs12(path: Path, password: str | None, chain: Sequence[Path] = ()) ->
             hint="check MOTCUA_P12_PASSWORD or the password you typed",
         )
     log.info("loaded PKCS#12 signer from %s", path.name)
-    return LoadedSigner(signer=signer, source="pkcs12")
+    return LoadedSigner(signer=_key_loaded_once(signer), source="pkcs12")
 
 
 def load_pem(
@@ -118,7 +165,7 @@ def load_pem(
             hint="pass an unencrypted or MOTCUA_P12_PASSWORD-protected PEM key and its certificate",
         )
     log.info("loaded PEM signer from %s", key.name)
-    return LoadedSigner(signer=signer, source="pem")
+    return LoadedSigner(signer=_key_loaded_once(signer), source="pem")
 
 
 def open_pkcs11(

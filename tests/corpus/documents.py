@@ -438,13 +438,13 @@ def render_card(
     y += round(48 * s)
     _fit(draw, (x, y), tail, SANS_BOLD, round(36 * s), right - x, ink)
     expiry = expected_expiry(person.birth, issued)
-    small = ImageFont.truetype(SANS, round(24 * s))
+    small = ImageFont.truetype(SANS, round(26 * s))
     draw.text((fx0, fy1 + 40 * s), "Có giá trị đến:", font=small, fill=label)
-    draw.text((fx0, fy1 + 70 * s), "Date of expiry", font=small, fill=label)
+    draw.text((fx0, fy1 + 74 * s), "Date of expiry", font=small, fill=label)
     draw.text(
-        (fx0 + small.getlength("Có giá trị đến:") + 12 * s, fy1 + 44 * s),
+        (fx0 + small.getlength("Có giá trị đến:") + 10 * s, fy1 + 36 * s),
         expiry.strftime("%d/%m/%Y") if expiry else NO_EXPIRY,
-        font=ImageFont.truetype(SANS_BOLD, round(28 * s)),
+        font=ImageFont.truetype(SANS_BOLD, round(32 * s)),
         fill=ink,
     )
     del rng
@@ -480,8 +480,9 @@ def place_on_desk(
     *,
     angle: float | None = None,
     size: tuple[int, int] = (2000, 1500),
-) -> np.ndarray[Any, Any]:
-    """Photograph `card` lying on a desk: rotation, perspective, uneven light, noise, JPEG."""
+) -> tuple[np.ndarray[Any, Any], list[tuple[float, float]]]:
+    """Photograph `card` lying on a desk: rotation, perspective, uneven light, noise, JPEG.
+    Returns the photo and where the card's corners (top-left, clockwise) landed."""
     rng = random.Random(seed)
     nprng = np.random.default_rng(seed)
     p = CARD_LEVELS[level]
@@ -535,7 +536,7 @@ def place_on_desk(
     photo = np.clip(noisy, 0, 255).astype(np.uint8)
     ok, data = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, int(p["jpeg"])])
     assert ok
-    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+    return cv2.imdecode(data, cv2.IMREAD_COLOR), corners
 
 
 def make_card(
@@ -557,7 +558,7 @@ def make_card(
     cmnd = f"{rng.randint(100000000, 399999999)}" if layout == 7 and rng.random() < 0.7 else ""
     payload = qr_payload(person, issued, cmnd=cmnd, layout=layout) if with_qr else None
     card = render_card(person, issued, qr_text=payload, seed=seed)
-    image = place_on_desk(card, seed, level, angle=angle)
+    image, _ = place_on_desk(card, seed, level, angle=angle)
     expiry = expected_expiry(person.birth, issued)
     truth: dict[str, str | tuple[str, ...]] = {
         "so_dinh_danh": person.number,

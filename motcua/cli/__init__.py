@@ -33,6 +33,7 @@ _COMMAND_MODULES = [
     "config",
     "archive",
     "dossier",
+    "issue",
     "ocr",
     "sign",
     "extract",

@@ -173,7 +173,6 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         return
-    names = _procedure_names()
 
     def line(label: str, r: ReportRow) -> str:
         rate = "-" if r.on_time_rate is None else f"{100 * r.on_time_rate:.2f}%"
@@ -189,7 +188,7 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
     )
     click.echo(line("all procedures", result.total))
     for r in result.by_procedure:
-        click.echo(line(f"  {names.get(r.procedure or '', r.procedure or '')[:32]}", r))
+        click.echo(line(f"  {r.procedure}", r))
     for r in result.by_month:
         click.echo(line(f"  month {r.month}", r))
     if result.total.late_without_apology:

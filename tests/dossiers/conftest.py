@@ -116,3 +116,57 @@ def register(db_url: str) -> Iterator[DossierRegister]:
     reg.create_tables()
     yield reg
     reg.engine.dispose()
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def populate_report_scenario(register: DossierRegister, catalogue: Catalogue) -> dict[str, str]:
+    """Nine dossiers around April-May 2026 with hand-computed outcomes (see test_dossier_report)."""
+    import datetime as dt
+
+    from dossiers.calendar import VN_TZ
+    from dossiers.register import DocumentIn
+
+    def at(m: int, d: int, hh: int = 9) -> dt.datetime:
+        return dt.datetime(2026, m, d, hh, 0, tzinfo=VN_TZ)
+
+    marital = catalogue.get("xac-nhan-tinh-trang-hon-nhan")
+    birth = catalogue.get("dang-ky-khai-sinh")
+
+    def take(name: str, when: dt.datetime, *, complete: bool = True, kind: str = "m") -> str:
+        procedure = marital if kind == "m" else birth
+        kinds = procedure.required_kinds if complete else procedure.required_kinds[:1]
+        docs = [DocumentIn(f"/{name}/{k}.pdf", k, _sha(name + k)) for k in kinds]
+        return register.intake(procedure, docs, received_at=when).dossier.code
+
+    codes = {
+        "D9": take("D9", at(3, 10)),
+        "D8": take("D8", at(3, 31)),
+        "D1": take("D1", at(4, 24, 9)),
+        "D2": take("D2", at(4, 24, 10)),
+        "D3": take("D3", at(4, 24, 11)),
+        "D4": take("D4", at(4, 28, 16), kind="b"),
+        "D5": take("D5", at(4, 29, 10), kind="b"),
+        "D6": take("D6", at(5, 27)),
+        "D7": take("D7", at(5, 20), complete=False, kind="b"),
+    }
+    register.mark_result_signed(codes["D9"], at=at(3, 12))
+    register.mark_result_signed(codes["D8"], at=at(4, 2))
+    register.mark_result_signed(codes["D1"], at=at(4, 29))
+    register.start_processing(codes["D2"], at=at(4, 28))
+    register.mark_result_signed(codes["D2"], at=at(5, 4, 16))
+    register.start_processing(codes["D3"], at=at(4, 28))
+    register.record_apology(codes["D3"], dt.date(2026, 5, 6), at=at(5, 4, 16))
+    register.mark_result_signed(codes["D3"], at=at(5, 6))
+    register.mark_result_signed(codes["D4"], at=at(4, 29, 11))
+    register.start_processing(codes["D5"], at=at(4, 29, 11))
+    return codes
+
+
+@pytest.fixture
+def report_scenario() -> object:
+    return populate_report_scenario

@@ -18,6 +18,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import mimetypes
@@ -260,6 +261,14 @@ class Archive:
         except MotcuaError:
             raise
         except Exception as exc:
+            if isinstance(exc, S3Error) and exc.code in {
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+            }:
+                raise ConfigurationError(
+                    f"the object store at {self.s3.endpoint} refused the credentials ({exc.code})",
+                    hint="check MOTCUA_S3_ACCESS_KEY and MOTCUA_S3_SECRET_KEY",
+                ) from None
             if _transient(exc):
                 raise ServiceUnavailableError(
                     f"the object store at {self.s3.endpoint} failed while {what} after "
@@ -332,9 +341,16 @@ class Archive:
     def _list(self, prefix: str) -> Iterator[_Version]:
         def fetch() -> list[_Version]:
             out = []
-            for obj in self.client.list_objects(
+            objects = self.client.list_objects(
                 self.buckets.archive, prefix=prefix, recursive=True, include_version=True
-            ):
+            )
+            try:
+                first = next(objects, None)
+            except S3Error as exc:
+                if exc.code == "NoSuchBucket":  # nothing archived yet
+                    return []
+                raise
+            for obj in itertools.chain([first] if first else [], objects):
                 if obj.object_name is None:
                     continue
                 out.append(

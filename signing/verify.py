@@ -74,8 +74,8 @@ class SignatureReport:
         return {
             "field": self.field,
             "signer": self.signer,
-            "signing_time": _iso(self.signing_time),
-            "timestamp_time": _iso(self.timestamp_time),
+            "signing_time": iso_vn(self.signing_time),
+            "timestamp_time": iso_vn(self.timestamp_time),
             "intact": self.intact,
             "valid": self.valid,
             "trusted": self.trusted,
@@ -114,7 +114,7 @@ class VerificationReport:
         }
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_vn(moment: datetime | None) -> str | None:
     return moment.astimezone(VN_TZ).isoformat() if moment is not None else None
 
 
@@ -242,7 +242,6 @@ def verify_pdf(
         dss_ocsps=ocsps,
         fetch=fetch,
     )
-    has_dss = bool(crls or ocsps)
 
     embedded: list[tuple[str, Any]] = []
     try:
@@ -274,7 +273,7 @@ def verify_pdf(
             continue
         if sig.sig_object_type != "/Sig":
             continue
-        report.signatures.append(_verify_one(sig, context, doc_timestamps, has_dss, at))
+        report.signatures.append(_verify_one(sig, context, doc_timestamps, at))
     if not report.signatures:
         report.errors.append("tài liệu không có chữ ký số (the document carries no signature)")
     return report
@@ -292,17 +291,31 @@ def _broken(fq_name: str, exc: Exception) -> SignatureReport:
     )
 
 
-def _level(sig: Any, status: Any, doc_timestamps: list[Any], has_dss: bool) -> str:
+def _revinfo_covers(cert: Any, context: _Context) -> bool:
+    """Whether the document's DSS holds revocation data for `cert` (OCSP for its serial, or a
+    CRL from its issuer): what makes a signature B-LT rather than B-T."""
+    for response in context.dss_ocsps:
+        try:
+            basic = response["response_bytes"]["response"].parsed
+            for single in basic["tbs_response_data"]["responses"]:
+                if single["cert_id"]["serial_number"].native == cert.serial_number:
+                    return True
+        except (KeyError, ValueError, TypeError):
+            continue
+    return any(crl["tbs_cert_list"]["issuer"] == cert.issuer for crl in context.dss_crls)
+
+
+def _level(sig: Any, status: Any, doc_timestamps: list[Any], context: _Context) -> str:
     if status.timestamp_validity is None:
         return Level.B_B.value
-    if not has_dss:
+    if not _revinfo_covers(sig.signer_cert, context):
         return Level.B_T.value
     later_timestamps = [ts for ts in doc_timestamps if ts.signed_revision > sig.signed_revision]
     return Level.B_LTA.value if later_timestamps else Level.B_LT.value
 
 
 def _verify_one(
-    sig: Any, context: _Context, doc_timestamps: list[Any], has_dss: bool, at: datetime | None
+    sig: Any, context: _Context, doc_timestamps: list[Any], at: datetime | None
 ) -> SignatureReport:
     from pyhanko.sign.validation import validate_pdf_signature
 
@@ -318,7 +331,7 @@ def _verify_one(
         )
         return report
 
-    report.level = _level(sig, status, doc_timestamps, has_dss)
+    report.level = _level(sig, status, doc_timestamps, context)
     report.signing_time = status.signer_reported_dt
     if status.timestamp_validity is not None:
         report.timestamp_time = status.timestamp_validity.timestamp
@@ -437,7 +450,7 @@ def _verify_long_term(
         return None
     return (
         "chữ ký dài hạn không hợp lệ tại thời điểm kiểm tra"
-        f" (long-term validation at {_iso(at)}: {result.ades_subindic})"
+        f" (long-term validation at {iso_vn(at)}: {result.ades_subindic})"
     )
 
 

@@ -215,7 +215,7 @@ def verify(
     offline: bool,
 ) -> None:
     """Verify the signatures of a PDF. Exit 0 all valid and trusted, 1 not, 2 unreadable."""
-    from signing.verify import verify_pdf
+    from signing.verify import iso_vn, verify_pdf
 
     _quiet_libraries(app)
     report = verify_pdf(path, trust=list(trust), at=_parse_at(at_text), fetch=not offline)
@@ -229,9 +229,7 @@ def verify(
             mark = "HỢP LỆ" if sig.ok else "KHÔNG HỢP LỆ"
             click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
             click.echo(f"    người ký: {sig.signer or '-'}")
-            click.echo(
-                f"    thời gian ký: {sig.signing_time.isoformat() if sig.signing_time else '-'}"
-            )
+            click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")
             click.echo(
                 f"    toàn vẹn: {_YES[sig.intact]}; hợp lệ: {_YES[sig.valid]};"
                 f" tin cậy: {_YES[sig.trusted]}; phạm vi: {sig.coverage}"

@@ -180,3 +180,27 @@ def test_unreadable_file_raises_input_error(tmp_path: pytest.TempPathFactory) ->
         verify_pdf(b"%PDF-1.7\nthis is not a pdf at all")
     with pytest.raises(InputFileError):
         verify_pdf(b"GIF89a")
+
+
+def test_document_encrypted_with_a_real_password_is_unreadable_input(unsigned_pdf: bytes) -> None:
+    with pikepdf.open(BytesIO(unsigned_pdf)) as pdf:
+        out = BytesIO()
+        pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner", R=4))
+    with pytest.raises(InputFileError) as caught:
+        verify_pdf(out.getvalue())
+    assert "password" in str(caught.value)
+
+
+def test_unreachable_timestamp_authority_is_a_service_error(
+    leader: LoadedSigner, unsigned_pdf: bytes
+) -> None:
+    import socket
+
+    from motcua.errors import ServiceUnavailableError
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spec = SignatureSpec(level=Level.B_T, tsa_url=f"http://127.0.0.1:{port}/tsa")
+    with pytest.raises(ServiceUnavailableError):
+        sign_pdf(unsigned_pdf, None, spec, leader)

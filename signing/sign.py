@@ -6,6 +6,7 @@ incremental update so earlier signatures stay valid; `sign_batch` signs a folder
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -171,16 +172,15 @@ def _field_name(writer: Any, spec: SignatureSpec) -> tuple[str, bool]:
 
 
 def _page_size(writer: Any, page_index: int) -> tuple[float, float]:
+    """Width and height in points of a page (/MediaBox may be inherited from /Pages)."""
     page_ref, _ = writer.find_page_for_modification(page_index)
-    page = page_ref.get_object()
-    media = (
-        [float(v) for v in page.get_inherited("/MediaBox")]
-        if hasattr(page, "get_inherited")
-        else None
-    )
-    if media is None:
-        media = [float(v) for v in page["/MediaBox"]]
-    return media[2] - media[0], media[3] - media[1]
+    node = page_ref.get_object()
+    while "/MediaBox" not in node and "/Parent" in node:
+        node = node["/Parent"]
+    media = node.get("/MediaBox", [0, 0, 595.28, 841.89])
+    media = media.get_object() if hasattr(media, "get_object") else media  # encrypted files
+    x1, y1, x2, y2 = (float(v) for v in media)
+    return x2 - x1, y2 - y1
 
 
 def _prepare_organization_field(writer: Any) -> None:
@@ -203,20 +203,21 @@ def _organization_name(signer: LoadedSigner) -> str:
     return nfc(str(native.get("organization_name") or native.get("common_name") or ""))
 
 
-class _TimedPdfSigner:
-    """Factory for a pyHanko PdfSigner whose signing time we choose (shown in +07:00)."""
+@functools.cache
+def _timed_pdf_signer_class() -> Any:
+    """A pyHanko PdfSigner whose signing time we choose, so that the time printed in the
+    appearance (+07:00) is exactly the signing time in the CMS."""
+    from pyhanko.sign.signers import PdfSigner
 
-    @staticmethod
-    def build(system_time: datetime, **kwargs: Any) -> Any:
-        from pyhanko.sign.signers import PdfSigner
+    class TimedPdfSigner(PdfSigner):
+        system_time: datetime
 
-        class TimedPdfSigner(PdfSigner):
-            def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
-                session = super().init_signing_session(pdf_out, existing_fields_only)
-                session.system_time = system_time
-                return session
+        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+            session = super().init_signing_session(pdf_out, existing_fields_only)
+            session.system_time = self.system_time
+            return session
 
-        return TimedPdfSigner(**kwargs)
+    return TimedPdfSigner
 
 
 def sign_pdf(
@@ -287,8 +288,7 @@ def sign_pdf(
         if spec.role == Role.leader
         else "Chữ ký số của cơ quan, tổ chức",
     )
-    pdf_signer = _TimedPdfSigner.build(
-        now,
+    pdf_signer = _timed_pdf_signer_class()(
         signature_meta=meta,
         signer=signer.signer,
         timestamper=prepared.timestamper,
@@ -297,6 +297,7 @@ def sign_pdf(
         if field_exists
         else SigFieldSpec(sig_field_name=field_name, on_page=page_index, box=box.as_tuple()),
     )
+    pdf_signer.system_time = now
     try:
         out = pdf_signer.sign_pdf(writer)
     except MotcuaError:

@@ -452,7 +452,3 @@ def _verify_long_term(
         "chữ ký dài hạn không hợp lệ tại thời điểm kiểm tra"
         f" (long-term validation at {iso_vn(at)}: {result.ades_subindic})"
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

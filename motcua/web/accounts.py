@@ -8,6 +8,7 @@ defaults change. API tokens are 256-bit random strings shown once; only their SH
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -79,8 +80,11 @@ class Accounts:
         self.engine = open_engine(engine) if isinstance(engine, str) else engine
         self.hasher = hasher or PasswordHasher()
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        # Verified against when the user does not exist, so both paths take the same time.
-        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user does not exist, so both paths take the same time."""
+        return self.hasher.hash(secrets.token_hex(16))
 
     def create_tables(self) -> None:
         run(

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -113,6 +114,10 @@ class WebWorld:
 def build_world(home: Path, **overrides: object) -> WebWorld:
     app = create_app(make_settings(home, **overrides))
     svc = services(app)
+    # argon2's defaults take ~0.2 s a hash on the shared CI cores; the tests' own accounts use
+    # the cheapest parameters (hashes carry their parameters, so verification follows). The
+    # defaults are exercised by `motcua users add` in test_web_cli.py.
+    svc.accounts.hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     for role in ROLES:
         svc.accounts.add_user(role, PASSWORD, role, full_name=f"Cán bộ {role}")
     complete = take_in(svc)

@@ -1,0 +1,156 @@
+"""Dossier pages and API on the real register: lists with masked ID numbers, filters, detail,
+supplement request, return, receipt PDF, on-time report."""
+
+from __future__ import annotations
+
+import io
+
+import pypdfium2
+from fastapi.testclient import TestClient
+from web_helpers import ID_NUMBER, ID_NUMBER_2, WebWorld, csrf_from, csrf_header, sign_in
+
+from motcua.types import mask_id
+
+
+def test_lists_mask_id_numbers(shared_world: WebWorld, clients: dict[str, TestClient]) -> None:
+    for role, client in clients.items():
+        page = client.get("/dossiers")
+        assert page.status_code == 200, role
+        assert ID_NUMBER not in page.text and ID_NUMBER_2 not in page.text
+        assert mask_id(ID_NUMBER) in page.text
+        listing = client.get("/api/v1/dossiers")
+        assert ID_NUMBER not in listing.text
+        rows = {d["code"]: d for d in listing.json()}
+        assert rows[shared_world.complete.code]["id_numbers"] == ["001******345"]
+        assert rows[shared_world.incomplete.code]["status"] == "supplement_requested"
+
+
+def test_detail_reveals_the_number_only_to_who_acts_on_the_dossier(
+    shared_world: WebWorld, clients: dict[str, TestClient]
+) -> None:
+    code = shared_world.complete.code
+    for role in ("clerk", "admin"):
+        d = clients[role].get(f"/api/v1/dossiers/{code}").json()
+        assert d["id_numbers"] == [ID_NUMBER]
+        cccd = next(doc for doc in d["documents"] if doc["kind"] == "cccd")
+        assert cccd["fields"]["so_dinh_danh"]["value"] == ID_NUMBER
+    for role in ("leader", "archivist"):
+        response = clients[role].get(f"/api/v1/dossiers/{code}")
+        assert ID_NUMBER not in response.text
+        d = response.json()
+        assert d["id_numbers"] == ["001******345"]
+        cccd = next(doc for doc in d["documents"] if doc["kind"] == "cccd")
+        assert cccd["fields"]["so_dinh_danh"]["value"] == "001******345"
+        assert cccd["fields"]["ghi_chu"] == "CCCD số 001******345"
+        page = clients[role].get(f"/dossiers/{code}")
+        assert ID_NUMBER not in page.text
+    page = clients["clerk"].get(f"/dossiers/{code}")
+    assert ID_NUMBER in page.text
+    assert 'class="review"' in page.text  # ho_ten was read with low confidence
+    assert "Căn cước công dân của người yêu cầu" in page.text
+
+
+def test_filters(shared_world: WebWorld, clients: dict[str, TestClient]) -> None:
+    api = clients["leader"]
+
+    def codes(**params: str) -> set[str]:
+        r = api.get("/api/v1/dossiers", params=params)
+        assert r.status_code == 200, r.text
+        return {d["code"] for d in r.json()}
+
+    w = shared_world
+    assert codes(status="supplement_requested") == {w.incomplete.code}
+    assert codes(status="result_signed") == {w.signed.code}
+    assert codes(q="tran thi binh") == {w.incomplete.code}  # without diacritics
+    assert codes(q="Lê Văn") == {w.signed.code}
+    assert codes(q=w.complete.code) == {w.complete.code}
+    assert codes(procedure="dang-ky-khai-sinh") == set()
+    assert codes(received_from="2026-04-25") == set()
+    assert len(codes(received_from="2026-04-24", received_to="2026-04-24")) == 3
+    assert api.get("/api/v1/dossiers", params={"status": "lost"}).status_code == 422
+    page = api.get("/dossiers", params={"q": "nguyen van an"})
+    assert w.complete.code in page.text and w.incomplete.code not in page.text
+    assert api.get("/dossiers", params={"received_from": "24/04/2026"}).status_code == 400
+
+
+def test_unknown_dossier_is_404(clients: dict[str, TestClient]) -> None:
+    r = clients["clerk"].get("/api/v1/dossiers/H40.29.10-260424-9999")
+    assert r.status_code == 404
+    assert r.json()["detail"] == "hồ sơ H40.29.10-260424-9999 not found"
+    r = clients["clerk"].get("/dossiers/khong-co")
+    assert r.status_code == 404
+    assert "Không tìm thấy" in r.text
+
+
+def test_request_supplement_through_the_api(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    code = world.complete.code
+    url = f"/api/v1/dossiers/{code}/supplement-request"
+    r = clerk.post(url, json={"missing": ["giay-khai-sinh"]}, headers=csrf_header(clerk))
+    assert r.status_code == 400
+    assert "giay-khai-sinh" in r.json()["detail"]
+    r = clerk.post(url, json={"missing": []}, headers=csrf_header(clerk))
+    assert r.status_code == 422
+    r = clerk.post(url, json={"missing": ["giay-to-ly-hon"]}, headers=csrf_header(clerk))
+    assert r.status_code == 200
+    assert r.json()["status"] == "supplement_requested"
+    assert r.json()["missing_components"] == ["giay-to-ly-hon"]
+    # Asked once, it cannot be asked again before the supplement arrives.
+    r = clerk.post(url, json={"missing": ["cccd"]}, headers=csrf_header(clerk))
+    assert r.status_code == 409
+    [entry] = world.services.audit.entries(target_id=code)
+    assert entry.actor == "user:clerk"
+    assert entry.action == "dossier.supplement_requested"
+    assert entry.details == {"missing": ["giay-to-ly-hon"]}
+
+
+def test_return_is_recorded_once_the_result_is_signed(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    r = clerk.post(f"/api/v1/dossiers/{world.complete.code}/returned", headers=csrf_header(clerk))
+    assert r.status_code == 409
+    assert "cannot become returned" in r.json()["detail"]
+    page = clerk.get(f"/dossiers/{world.signed.code}")
+    assert "Xác nhận đã trả kết quả" in page.text
+    r = clerk.post(f"/dossiers/{world.signed.code}/returned",
+                   data={"csrftoken": csrf_from(page.text)}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    page = clerk.get(r.headers["location"])
+    assert "Đã ghi nhận trả kết quả" in page.text
+    assert world.services.register.get(world.signed.code).status.value == "returned"
+    assert [e.action for e in world.services.audit.entries(target_id=world.signed.code)] == [
+        "dossier.returned"
+    ]
+
+
+def test_receipt_pdf(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    r = clerk.get(f"/dossiers/{world.complete.code}/receipt.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    assert f"phieu-tiep-nhan-{world.complete.code}.pdf" in r.headers["content-disposition"]
+    pdf = pypdfium2.PdfDocument(io.BytesIO(r.content))
+    text = pdf[0].get_textpage().get_text_range()
+    assert world.complete.code in text
+    assert "GIẤY TIẾP NHẬN HỒ SƠ" in text
+    assert "Cán bộ clerk" in text  # the signed-in clerk is the receiving officer
+    r = clerk.get(f"/api/v1/dossiers/{world.incomplete.code}/receipt.pdf")
+    assert r.status_code == 409
+    actions = [e.action for e in world.services.audit.entries(target_id=world.complete.code)]
+    assert actions == ["dossier.receipt_printed"]
+
+
+def test_on_time_report(shared_world: WebWorld, clients: dict[str, TestClient]) -> None:
+    r = clients["leader"].get(
+        "/api/v1/reports/on-time", params={"date_from": "2026-04-01", "date_to": "2026-04-30"}
+    )
+    assert r.status_code == 200
+    total = r.json()["total"]
+    assert (total["received"], total["resolved"], total["pending"]) == (3, 1, 2)
+    assert total["awaiting_supplement"] == 1
+    assert total["on_time_rate"] == 1.0
+    page = clients["leader"].get("/reports/on-time?date_from=2026-04-01&date_to=2026-04-30")
+    assert page.status_code == 200
+    assert "Cấp Giấy xác nhận tình trạng hôn nhân" in page.text
+    assert "100.00%" in page.text
+    bad = clients["leader"].get("/api/v1/reports/on-time?date_from=2026-05-01&date_to=2026-04-01")
+    assert bad.status_code == 400

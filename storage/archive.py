@@ -27,6 +27,7 @@ import tempfile
 import urllib.parse
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -82,8 +83,11 @@ from storage.s3 import S3Config
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 PdfChecker = Callable[[bytes, str], list[str]]  # (pdf bytes, object name) → problems found
 _CHUNK = 1024 * 1024
+_KEEP_IN_MEMORY = 96 * 1024 * 1024  # per put: small payload files read once, hashed, sent
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,15 @@ class Leftover:
     record_id: str
     objects: tuple[str, ...]
     newest: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class _Payload:
+    name: str
+    path: Path
+    sha256: str
+    size: int
+    data: bytes | None  # kept from hashing when small, so the file is read once
 
 
 @dataclass(frozen=True)
@@ -220,6 +233,7 @@ class Archive:
         single_put_limit: int = 32 * 1024 * 1024,
         part_size: int = 16 * 1024 * 1024,
         resolve_s3: Callable[[], S3Config] | None = None,
+        upload_threads: int = 3,
     ) -> None:
         """`resolve_s3` re-reads where the server is between retries (an embedded server that
         restarted may listen on other ports); without it the endpoint is fixed."""
@@ -231,6 +245,7 @@ class Archive:
         self.single_put_limit = single_put_limit
         self.part_size = part_size
         self.resolve_s3 = resolve_s3
+        self.upload_threads = upload_threads
         self.client: Minio = _client(s3)
         self._buckets_ready = False
 
@@ -427,12 +442,18 @@ class Archive:
         return Retention(cls.mode, cls.retain_until(now))
 
     def _put_bytes(
-        self, key: str, data: bytes, retention: Retention, content_type: str
+        self,
+        key: str,
+        data: bytes,
+        retention: Retention,
+        content_type: str,
+        sha_hex: str | None = None,
     ) -> tuple[str | None, str]:
-        """Single PUT with the SHA-256 sent for the server to check; returns (version, sha)."""
-        digest = hashlib.sha256(data)
-        sha_hex = digest.hexdigest()
-        sha_b64 = base64.b64encode(digest.digest()).decode()
+        """Single PUT with the SHA-256 sent for the server to check; returns (version, sha).
+
+        `sha_hex` is the digest already computed over these very bytes, if any."""
+        sha_hex = sha_hex or hashlib.sha256(data).hexdigest()
+        sha_b64 = base64.b64encode(bytes.fromhex(sha_hex)).decode()
 
         def send() -> str | None:
             result = self.client.put_object(
@@ -515,7 +536,8 @@ class Archive:
         retention_class = self.retention.get(info.retention_class)
         info = dataclasses.replace(info, retention_class=retention_class.name)
         names: dict[str, Path] = {}
-        hashed: list[tuple[str, Path, str, int]] = []
+        hashed: list[_Payload] = []
+        kept = 0  # bytes held in memory between hashing and sending (small files only)
         for path in files:
             if not path.is_file():
                 raise InputFileError(path, "not found or not a file", hint="check the path")
@@ -526,9 +548,17 @@ class Archive:
                     hint="rename one of them",
                 )
             names[name] = path
-            sha_hex, size = _sha256_file(path)
-            hashed.append((name, path, sha_hex, size))
-        record_id = record_id_for(info, [(n, s) for n, _, s, _ in hashed])
+            size = path.stat().st_size
+            if size <= self.single_put_limit and kept + size <= _KEEP_IN_MEMORY:
+                data = path.read_bytes()
+                kept += len(data)
+                hashed.append(
+                    _Payload(name, path, hashlib.sha256(data).hexdigest(), len(data), data)
+                )
+            else:
+                sha_hex, size = _sha256_file(path)
+                hashed.append(_Payload(name, path, sha_hex, size, None))
+        record_id = record_id_for(info, [(p.name, p.sha256) for p in hashed])
         prefix = record_prefix(record_id)
         self.ensure_buckets()
         listing = self._listing(record_id)
@@ -546,21 +576,30 @@ class Archive:
             )
         retention = self._retention(retention_class, now)
 
-        payload: list[PayloadFile] = []
-        for name, path, sha_hex, size in hashed:
+        def upload(item: _Payload) -> PayloadFile:
+            name, path, sha_hex, size = item.name, item.path, item.sha256, item.size
             key = f"{prefix}data/{name}"
             version = self._existing(key, sha_hex) if name_in(listing, f"data/{name}") else None
             if version is None:
                 if size <= self.single_put_limit:
-                    data = path.read_bytes()
-                    version, sent = self._put_bytes(key, data, retention, _content_type(name))
+                    if item.data is not None:  # hashed from these bytes a moment ago
+                        version, sent = self._put_bytes(
+                            key, item.data, retention, _content_type(name), sha_hex
+                        )
+                    else:
+                        data = path.read_bytes()
+                        version, sent = self._put_bytes(key, data, retention, _content_type(name))
                     if sent != sha_hex:
                         raise InputFileError(
                             path, "changed while it was being archived", hint="archive it again"
                         )
                 else:
                     version = self._put_large(key, path, sha_hex, size, retention)
-            payload.append(PayloadFile(name=name, size=size, sha256=sha_hex, version_id=version))
+            return PayloadFile(name=name, size=size, sha256=sha_hex, version_id=version)
+
+        # Payload files one after another: concurrent large PUTs made the embedded server
+        # slower per byte on two cores (bench/archive.py); small tag files go up concurrently.
+        payload = [upload(item) for item in hashed]
 
         metadata = build_metadata(record_id, info, payload, retention_class.label, now)
         tag_files = {
@@ -574,15 +613,31 @@ class Archive:
         tag_digests[MANIFEST] = hashlib.sha256(manifest).hexdigest()
         tag_files[TAGMANIFEST] = manifest_text(tag_digests).encode()
         tag_files[MANIFEST] = manifest  # last: its presence makes the record exist
-        for name, data in tag_files.items():
+
+        def upload_tag(item: tuple[str, bytes]) -> None:
+            name, data = item
             key = prefix + name
             if name_in(listing, name) and self._existing(key, hashlib.sha256(data).hexdigest()):
-                continue
+                return
             content_type = "application/json" if name.endswith(".json") else "text/plain"
             self._put_bytes(key, data, retention, content_type + "; charset=utf-8")
+
+        # The tag files concurrently, and only when all are stored, the manifest.
+        self._concurrently(upload_tag, [(n, d) for n, d in tag_files.items() if n != MANIFEST])
+        upload_tag((MANIFEST, tag_files[MANIFEST]))
         log.info("archived record %s (%d files)", record_id, len(payload))
         self.catalogue.upsert([self._entry(record_id, None, metadata, info.text)])
         return PutResult(record_id, True, tuple(payload))
+
+    def _concurrently(self, fn: Callable[[A], R], items: Sequence[A]) -> list[R]:
+        """`fn` over `items` on a few threads, results in order; the first error is raised
+        after every started upload has finished (nothing is left running behind the caller)."""
+        if len(items) <= 1 or self.upload_threads <= 1:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=min(self.upload_threads, len(items))) as pool:
+            futures = [pool.submit(fn, item) for item in items]
+            wait(futures)
+        return [future.result() for future in futures]
 
     def store_original(self, path: Path, dossier_code: str) -> tuple[str, str | None]:
         """Keep an input as received in the versioned originals bucket; (key, version id)."""

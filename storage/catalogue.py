@@ -516,4 +516,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
+    # WAL + NORMAL cannot corrupt the file; a power cut may lose the last commits, which a
+    # reindex brings back: the catalogue is a cache of the object store.
+    cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()

@@ -10,7 +10,7 @@ import pytest
 
 from signing import TestPki, TrustServices, testpki
 from signing.samples import write_result_pdf
-from tests.signing.cli import run_motcua
+from tests.signing.signing_cli_runner import run_motcua
 
 
 @pytest.fixture

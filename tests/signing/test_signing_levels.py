@@ -19,7 +19,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
-from tests.signing.checks import openssl_cms_verify, pdfsig_report, signature_ranges
+from tests.signing.signing_checks import openssl_cms_verify, pdfsig_report, signature_ranges
 
 LEVELS = [level.value for level in Level]
 

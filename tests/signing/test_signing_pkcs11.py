@@ -23,7 +23,7 @@ from signing import (
     verify_pdf,
 )
 from signing.samples import write_result_pdf
-from tests.signing.cli import run_motcua
+from tests.signing.signing_cli_runner import run_motcua
 
 MODULE = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN = "motcua-test-token"

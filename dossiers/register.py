@@ -11,6 +11,7 @@ the existing dossier: its idempotency key is a hash of the procedure and the doc
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import hashlib
 import logging
@@ -427,6 +428,19 @@ class DossierRegister:
             return [_snapshot(r) for r in rows.scalars()]
 
         return self._run(query)
+
+    def overdue(self, today: dt.date, *, without_apology: bool = False) -> builtins.list[Dossier]:
+        """Unresolved dossiers past their due date on `today` (Vietnam day).
+
+        With `without_apology`, only those still owed the apology letter (Mẫu 04): offices are
+        judged on late dossiers left without one.
+        """
+        unresolved = [s for s in Status if s not in RESOLVED]
+        return [
+            d
+            for d in self.list(statuses=unresolved)
+            if d.is_overdue(today) and not (without_apology and d.apology_issued_at is not None)
+        ]
 
     # --- plumbing -----------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 usage: python intake_worker.py DB_URL LABEL COUNT START_AT_EPOCH
 Warms up (imports, first connection), waits for START_AT, then takes dossiers in until it has
 taken COUNT and the other process has too (so the two runs overlap whatever the scheduler does);
-prints one dossier code per line.
+prints one dossier code per line. LABEL `same` takes in the same COUNT file sets as any other
+`same` worker, printing `index code created` per line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def main() -> None:
 
     total()  # connect before the start line
     time.sleep(max(0.0, start_at - time.time()))  # both processes start together
+    if label == "same":
+        for i in range(count):
+            digest = hashlib.sha256(f"same-{i}".encode()).hexdigest()
+            document = DocumentIn(f"same-{i}.pdf", "ban-chinh", digest)
+            result = register.intake(procedure, [document], received_at=received)
+            print(i, result.dossier.code, result.created, flush=True)
+        return
     give_up = time.time() + GIVE_UP_AFTER
     done = 0
     while time.time() < give_up and (done < count or total() - done < count):

@@ -65,3 +65,33 @@ def test_two_processes_never_share_a_number(db_url: str) -> None:
     assert numbers == list(range(1, len(numbers) + 1))  # no number twice, none skipped
     codes = [c for out, _ in outputs for c in out.split()]
     assert {parse_code(c).day for c in codes} == {dt.date(2026, 4, 24)}
+
+
+def test_two_processes_taking_in_the_same_files_make_one_dossier_each(db_url: str) -> None:
+    """Re-intake racing the first intake: one dossier per file set, no number used up."""
+    DossierRegister(db_url, unit_code="H40.29.10").create_tables()
+    start_at = time.time() + 4
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), db_url, "same", "30", str(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    seen: dict[str, set[str]] = {}
+    created = 0
+    for out, _ in outputs:
+        for line in out.splitlines():
+            index, code, was_created = line.split()
+            seen.setdefault(index, set()).add(code)
+            created += was_created == "True"
+    assert len(seen) == 30
+    assert all(len(codes) == 1 for codes in seen.values())  # both got the same dossier
+    assert created == 30  # each file set created exactly once
+    numbers = sorted(parse_code(next(iter(c))).number for c in seen.values())
+    assert numbers == list(range(1, 31))  # a lost race gives its number back

@@ -115,12 +115,18 @@ def test_lifecycle_and_timeliness(register: DossierRegister, catalogue: Catalogu
     )
     late = register.intake(procedure, marital_docs("l"), received_at=at(2026, 4, 24)).dossier
     register.start_processing(late.code, at=at(2026, 4, 28))
+    assert [d.code for d in register.overdue(dt.date(2026, 5, 5), without_apology=True)] == [
+        late.code
+    ]
     assert late.is_overdue(dt.date(2026, 5, 5)) and not late.is_overdue(dt.date(2026, 5, 4))
     with pytest.raises(BadArgumentError, match="not after the due date"):
         register.record_apology(late.code, dt.date(2026, 5, 4), at=at(2026, 5, 4, 16))
     apologised = register.record_apology(late.code, dt.date(2026, 5, 6), at=at(2026, 5, 4, 16))
     assert apologised.new_due_date == dt.date(2026, 5, 6)
     assert apologised.apology_issued_at == at(2026, 5, 4, 16)
+    assert [d.code for d in register.overdue(dt.date(2026, 5, 5))] == [late.code]
+    assert register.overdue(dt.date(2026, 5, 5), without_apology=True) == []
+    assert register.overdue(dt.date(2026, 5, 4)) == []
     resolved = register.mark_result_signed(late.code, at=at(2026, 5, 6, 10))
     assert resolved.timeliness is Timeliness.late  # an apology does not move the due date
 

@@ -7,14 +7,21 @@ temporary folder on free ports, and stops it after the session.
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from storage.s3 import S3Config
 from storage.server import EmbeddedS3Server
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -36,6 +43,67 @@ def s3_server(s3_home: Path) -> Iterator[EmbeddedS3Server]:
 @pytest.fixture(scope="session")
 def s3_config(s3_server: EmbeddedS3Server) -> S3Config:
     return s3_server.config()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster (Debian's package) on a free 127.0.0.1 port.
+
+    Yields the libpq "host=... port=... user=motcua" base; PostgreSQL refuses to run as root, so
+    when the tests run as root the server runs as the `postgres` user.
+    """
+    base = Path(tempfile.mkdtemp(prefix="motcua-pg-"))
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+    data = base / "data"
+    port = free_port()
+    initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-U", "motcua", "--auth=trust"]
+    initdb += ["--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]
+    subprocess.run(_as_postgres(initdb), check=True, capture_output=True)
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log")]
+    subprocess.run(
+        _as_postgres([*pg_ctl, "-o", options, "-w", "-t", "60", "start"]),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"host=127.0.0.1 port={port} user=motcua"
+    finally:
+        subprocess.run(_as_postgres([*pg_ctl, "-m", "fast", "-w", "stop"]), capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database(postgres_server: str) -> Callable[[str], str]:
+    """Create a database on the session's server; returns its host:port/name part of a URL."""
+    import psycopg
+
+    def create(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(f"{postgres_server} dbname=postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        params = dict(part.split("=") for part in postgres_server.split())
+        return f"motcua@{params['host']}:{params['port']}/{name}"
+
+    return create
+
+
+@pytest.fixture(scope="session")
+def unused_port() -> Callable[[], int]:
+    """A function returning a free TCP port on 127.0.0.1."""
+    return free_port
 
 
 @pytest.fixture

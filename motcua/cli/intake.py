@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from motcua.cli import AppContext
-from motcua.errors import BadArgumentError
+from motcua.errors import BadArgumentError, ConfigurationError
 
 
 def prepare_flows(app: AppContext) -> None:
@@ -45,9 +45,19 @@ def _print_outcome(app: AppContext, result: dict[str, Any]) -> None:
 )
 @click.option("--received-at", default=None, help="ISO date-time of receipt (default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--submit",
+    is_flag=True,
+    help="Queue the intake for `motcua worker`s on the Prefect server instead of running it here.",
+)
 @click.pass_obj
 def intake(
-    app: AppContext, files: tuple[Path, ...], procedure: str, received_at: str | None, as_json: bool
+    app: AppContext,
+    files: tuple[Path, ...],
+    procedure: str,
+    received_at: str | None,
+    as_json: bool,
+    submit: bool,
 ) -> None:
     """Take in one dossier: OCR, fields, receipt (or supplement request), archive."""
     import datetime as dt
@@ -60,7 +70,23 @@ def intake(
                 f"--received-at {received_at!r} is not an ISO date-time",
                 hint="e.g. 2026-04-24T09:30:00+07:00",
             ) from None
+    missing = [f for f in files if not f.is_file()]
+    if missing:
+        raise BadArgumentError(
+            f"{missing[0]}: không có tệp này (file not found)", hint="check the path"
+        )
     prepare_flows(app)
+    if submit:
+        if not app.settings.prefect_api_url:
+            raise ConfigurationError(
+                "--submit needs a Prefect server: MOTCUA_PREFECT_API_URL is not set",
+                hint="see README: production Prefect server and workers",
+            )
+        from flows.deploy import submit_intake
+
+        run_id = submit_intake([str(f) for f in files], procedure, received_at)
+        click.echo(json.dumps({"flow_run_id": str(run_id)}) if as_json else f"queued {run_id}")
+        return
     from flows.intake import intake_dossier
 
     with app.err.status(f"đang tiếp nhận {len(files)} tệp…"):

@@ -1,0 +1,77 @@
+"""Scaling out: deployments of the dossier flows on a Prefect server's process work pool.
+
+One machine runs `prefect server start` (with PostgreSQL), each worker machine runs
+`motcua worker` with the same `MOTCUA_*` settings (S3, catalogue) and `MOTCUA_PREFECT_API_URL`.
+`deploy_flows` registers the flows from this source tree (a path every worker can read: the
+same checkout or install on each machine); `submit_intake` queues an intake for whichever worker
+is free. Prefect's server hands each flow run to exactly one worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).resolve().parent.parent
+DEFAULT_POOL = "motcua"
+INTAKE_DEPLOYMENT = "intake-dossier/intake"
+RESULT_DEPLOYMENT = "issue-result/issue"
+
+
+def ensure_pool(pool: str) -> None:
+    """Create the process work pool when the server does not have it yet."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists
+
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+
+def deploy_flows(pool: str = DEFAULT_POOL) -> dict[str, UUID]:
+    """Register (or update) the intake and result deployments on `pool`."""
+    from prefect import flow as prefect_flow
+
+    ensure_pool(pool)
+    ids: dict[str, UUID] = {}
+    for entrypoint, name in (
+        ("flows/intake.py:intake_dossier", "intake"),
+        ("flows/result.py:issue_result", "issue"),
+    ):
+        remote = prefect_flow.from_source(source=str(SOURCE), entrypoint=entrypoint)
+        ids[name] = remote.deploy(
+            name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False
+        )
+    return ids
+
+
+def submit_intake(files: list[str], procedure: str, received_at: str | None = None) -> UUID:
+    """Queue one intake on the work pool; returns the flow run id at once."""
+    from prefect.deployments import run_deployment
+
+    parameters: dict[str, Any] = {
+        "files": [str(Path(f).resolve()) for f in files],
+        "procedure": procedure,
+        "received_at": received_at,
+    }
+    run = run_deployment(INTAKE_DEPLOYMENT, parameters=parameters, timeout=0, as_subflow=False)
+    return run.id  # type: ignore[union-attr]
+
+
+def run_worker(
+    pool: str = DEFAULT_POOL, *, limit: int | None = None, name: str | None = None
+) -> None:
+    """Run a process worker for `pool` until interrupted."""
+    from prefect.workers.process import ProcessWorker
+
+    async def main() -> None:
+        async with ProcessWorker(work_pool_name=pool, limit=limit, name=name) as worker:
+            await worker.start()
+
+    asyncio.run(main())

@@ -44,7 +44,7 @@ def deploy_flows(pool: str = DEFAULT_POOL) -> dict[str, UUID]:
         ("flows/intake.py:intake_dossier", "intake"),
         ("flows/result.py:issue_result", "issue"),
     ):
-        remote = prefect_flow.from_source(source=str(SOURCE), entrypoint=entrypoint)
+        remote: Any = prefect_flow.from_source(source=str(SOURCE), entrypoint=entrypoint)
         ids[name] = remote.deploy(
             name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False
         )

@@ -41,9 +41,6 @@ _COMMAND_MODULES = [
     "worker",
 ]
 
-# Groups that later issues add; listed so `--help` shows the whole product, marked as not yet here.
-_PLANNED = {}
-
 
 @dataclass
 class AppContext:
@@ -66,13 +63,6 @@ class AppContext:
 class _Root(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(self.commands)  # registration order, not alphabetical
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        planned = {k: v for k, v in _PLANNED.items() if k.split()[0] not in self.commands}
-        if planned:
-            with formatter.section("Planned command groups (not yet in this version)"):
-                formatter.write_dl(list(planned.items()))
-        super().format_epilog(ctx, formatter)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})

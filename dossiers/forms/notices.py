@@ -238,7 +238,7 @@ def render_apology(
     sheet.paragraph("Xin trân trọng cảm ơn sự hợp tác của ông/bà!", first_line_indent=20)
     sheet.space(10)
     sheet.signature_block(
-        [f"TM. {office.name.upper()}", signer_title],
+        [f"TM. {office.signing_body}", signer_title],
         note="(Ký, ghi rõ họ tên và đóng dấu)",
         signer_name=signer_name,
         box_height=28 * mm,

@@ -21,7 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from motcua.errors import InputFileError, MissingDependencyError
-from motcua.types import nfc
+from motcua.types import fold, nfc
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
 REGULAR, BOLD, ITALIC, BOLD_ITALIC = "VnSerif", "VnSerif-Bold", "VnSerif-Italic", "VnSerif-BI"
@@ -62,6 +62,17 @@ class Office:
     unit_code: str = ""
     desk: str = "Bộ phận Tiếp nhận và Trả kết quả"
     phone: str | None = None
+    collective: str | None = None  # the body a leader signs for ("TM. ..."); None: derived
+
+    @property
+    def signing_body(self) -> str:
+        """`ỦY BAN NHÂN DÂN` for a People's Committee (Decree 30/2020 writes "TM. ỦY BAN NHÂN
+        DÂN" without the place), else the office's name in capitals."""
+        if self.collective:
+            return self.collective.upper()
+        if fold(self.name).startswith("uy ban nhan dan"):
+            return "ỦY BAN NHÂN DÂN"
+        return self.name.upper()
 
 
 @dataclass(frozen=True)

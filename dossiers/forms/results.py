@@ -3,9 +3,10 @@
 A template (`templates/<key>.yaml`) names a title, optional intro and closing lines with
 `{field}` placeholders, and sections of labelled rows, each taking one field with a format
 (`text`, `upper`, `date`, `date_words`). Besides the extracted fields, every template may use
-`office_name`, `office_name_upper`, `office_place`, `dossier_code` and `issued_on`. The signer's
-block sits at the bottom right; `RenderedResult.signature_box` says where, so the signing step
-places the leader's appearance there.
+`office_name`, `office_name_upper`, `signing_body` ("ỦY BAN NHÂN DÂN"), `office_place`,
+`dossier_code` and `issued_on`. The signer's block sits at the bottom right;
+`RenderedResult.signature_box` says where, so the signing step places the leader's appearance
+there.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ def render_result(
     values.update(
         office_name=office.name,
         office_name_upper=office.name.upper(),
+        signing_body=office.signing_body,
         office_place=office.place,
         dossier_code=dossier_code,
         issued_on=issued_on,

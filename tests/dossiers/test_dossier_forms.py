@@ -130,7 +130,7 @@ def test_apology(tmp_path: Path, office: Office, catalogue: Catalogue) -> None:
         "Thời hạn trả kết quả giải quyết hồ sơ: ngày 04 tháng 5 năm 2026",
         "xin lỗi ông/bà và sẽ trả kết quả giải quyết hồ sơ cho ông/bà vào ngày 06 tháng 5 năm 2026",
         f"Mã hồ sơ: {CODE}",
-        "TM. ỦY BAN NHÂN DÂN XÃ HÒA TIẾN",
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH",
         "Phạm Văn Hùng",
     ]:
         assert expected in text, expected
@@ -219,7 +219,7 @@ def test_marital_status_confirmation(tmp_path: Path, office: Office) -> None:
         "Ngày, tháng, năm sinh: 02/07/1998",
         "Tình trạng hôn nhân: Chưa đăng ký kết hôn với ai",
         "Giấy này có giá trị sử dụng trong thời hạn 06 tháng, kể từ ngày cấp.",
-        "TM. ỦY BAN NHÂN DÂN XÃ HÒA TIẾN",
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH",
         "Phạm Văn Hùng",
     ]:
         assert expected in text, expected
@@ -278,3 +278,10 @@ def test_date_words() -> None:
         date_words(dt.date(2026, 4, 1))
         == "Ngày một, tháng tư, năm hai nghìn không trăm hai mươi sáu"
     )
+
+
+def test_signing_body() -> None:
+    assert Office(name="Ủy ban nhân dân xã Hòa Tiến").signing_body == "ỦY BAN NHÂN DÂN"
+    centre = Office(name="Trung tâm Phục vụ hành chính công xã Hòa Tiến")
+    assert centre.signing_body == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG XÃ HÒA TIẾN"
+    assert Office(name="x", collective="Hội đồng nhân dân").signing_body == "HỘI ĐỒNG NHÂN DÂN"

@@ -1,8 +1,8 @@
 """`motcua archive ...`: the write-once archive (put, search, get, verify, hold, export, url).
 
 Archivists read this output, so it is Vietnamese; `--json` gives machine-readable English keys.
-The fixity audit re-validates signed PDFs through a hook: `storage` never imports `signing`, this
-module composes them when `signing` offers a verifier.
+The fixity audit re-validates signed PDFs through a hook: `storage` never imports `signing`; this
+module composes the audit with `signing.verify_pdf`.
 """
 
 from __future__ import annotations
@@ -32,17 +32,32 @@ def _archive(app: AppContext) -> Archive:
     return archive(app.settings)
 
 
-def _pdf_checker() -> PdfChecker | None:
-    """`signing.verify_pdf` as the audit's PDF hook when `signing` offers one, else None."""
+def _pdf_checker(trust: tuple[Path, ...] = (), offline: bool = False) -> PdfChecker | None:
+    """`signing.verify_pdf` as the audit's PDF hook, or None when `signing` is not installed.
+
+    Unsigned PDFs (scans) have nothing to re-validate. Without trust anchors a signature must be
+    intact and cryptographically valid; with them it must also chain to a trusted root.
+    """
     try:
-        import signing
+        from signing import verify_pdf
     except ImportError:
         return None
-    verify_pdf = getattr(signing, "verify_pdf", None)
-    if verify_pdf is None:
-        return None
-    checker: PdfChecker = verify_pdf
-    return checker
+
+    def check(data: bytes, name: str) -> list[str]:
+        report = verify_pdf(data, trust=list(trust), fetch=not offline)
+        if not report.signatures:
+            return []
+        problems = []
+        for sig in report.signatures:
+            good = sig.ok if trust else (sig.intact and sig.valid)
+            if not good:
+                reasons = "; ".join(sig.errors) or (
+                    "không được tin cậy (not trusted)" if sig.valid else "không hợp lệ (invalid)"
+                )
+                problems.append(f"chữ ký {sig.field}: {reasons}")
+        return problems + [e for e in report.errors if e]
+
+    return check
 
 
 def _parse_meta(pairs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -208,9 +223,23 @@ def get(app: AppContext, record_id: str, out_dir: Path) -> None:
 @archive_group.command("verify")
 @click.argument("record_ids", nargs=-1)
 @click.option("--all", "all_records", is_flag=True, help="Audit every record in the archive.")
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="Trust anchors (PEM/DER) for the signatures in archived PDFs.",
+)
+@click.option("--offline", is_flag=True, help="No OCSP/CRL requests when re-validating PDFs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def verify(app: AppContext, record_ids: tuple[str, ...], all_records: bool, as_json: bool) -> None:
+def verify(
+    app: AppContext,
+    record_ids: tuple[str, ...],
+    all_records: bool,
+    trust: tuple[Path, ...],
+    offline: bool,
+    as_json: bool,
+) -> None:
     """Fixity audit: re-hash every object, find hidden versions, re-check signed PDFs.
 
     Exit 1 when anything is found; each finding names the record and the object.
@@ -221,7 +250,7 @@ def verify(app: AppContext, record_ids: tuple[str, ...], all_records: bool, as_j
         raise BadArgumentError("nothing to verify", hint="name record ids or pass --all")
     archive = _archive(app)
     ids = archive.records() if all_records else [check_record_id(r) for r in record_ids]
-    checker = _pdf_checker()
+    checker = _pdf_checker(trust, offline)
     audits = [archive.verify(record_id, checker) for record_id in ids]
     findings = [f for a in audits for f in a.findings]
     if as_json:
@@ -260,12 +289,21 @@ def hold(app: AppContext, record_id: str, release: bool) -> None:
 @archive_group.command("export")
 @click.argument("record_id")
 @click.option("-o", "--output", "zip_path", required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    multiple=True,
+    help="Trust anchors (PEM/DER) for the signatures in archived PDFs.",
+)
+@click.option("--offline", is_flag=True, help="No OCSP/CRL requests when re-validating PDFs.")
 @click.pass_obj
-def export(app: AppContext, record_id: str, zip_path: Path) -> None:
+def export(
+    app: AppContext, record_id: str, zip_path: Path, trust: tuple[Path, ...], offline: bool
+) -> None:
     """Write a dissemination package: files, metadata and a verification report (zip)."""
     from storage.record import check_record_id
 
-    audit = _archive(app).export(check_record_id(record_id), zip_path, _pdf_checker())
+    audit = _archive(app).export(check_record_id(record_id), zip_path, _pdf_checker(trust, offline))
     if not audit.ok:
         raise CheckFailedError(
             f"hồ sơ {record_id} không toàn vẹn (record failed verification): "

@@ -137,3 +137,48 @@ def test_archive_cli_errors_are_messages_not_tracebacks(
     assert code == 2 and "unknown retention class" in err
     code, _, err = _run(capsys, "archive", "get", "r" + "0" * 24)
     assert code == 2 and "no record" in err, err
+
+
+def test_archive_verify_revalidates_signed_pdfs(
+    archive_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`archive verify` composes the audit with `signing.verify_pdf` (the TEST PKI, offline)."""
+    from signing import SignatureSpec, load_pkcs12, sign_pdf, testpki
+    from signing.samples import result_pdf
+
+    pki = testpki.init(tmp_path / "test-pki")
+    leader = load_pkcs12(pki.p12("leader"), pki.p12_password)
+    _, signed = sign_pdf(result_pdf(pages=1), None, SignatureSpec(), leader)
+    good = tmp_path / "good" / "quyet-dinh.pdf"
+    good.parent.mkdir()
+    good.write_bytes(signed)
+    # one byte of the signed page content changed before archiving: the archive stores it
+    # faithfully (fixity holds), but the signature no longer matches
+    damaged = bytearray(signed)
+    damaged[signed.find(b"stream\n") + 20] ^= 0x01
+    bad = tmp_path / "bad" / "quyet-dinh.pdf"
+    bad.parent.mkdir()
+    bad.write_bytes(bytes(damaged))
+    unsigned = tmp_path / "scan" / "ban-quet.pdf"
+    unsigned.parent.mkdir()
+    unsigned.write_bytes(result_pdf(pages=1))
+
+    ids = {}
+    for label, path in (("good", good), ("bad", bad), ("unsigned", unsigned)):
+        code, out, err = _run(capsys, "archive", "put", str(path), "--dossier", f"H40-{label}")
+        assert code == 0, err
+        ids[label] = out.strip()
+    trust = ("--trust", str(pki.root_cert), "--offline")
+    code, out, _ = _run(capsys, "archive", "verify", ids["good"], ids["unsigned"], *trust)
+    assert code == 0, out
+    code, out, _ = _run(capsys, "archive", "verify", ids["bad"], *trust, "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["pdf_signatures_checked"] is True
+    (finding,) = report["records"][0]["findings"]
+    assert finding["record_id"] == ids["bad"] and finding["object"] == "data/quyet-dinh.pdf"
+    assert "digest mismatch" in finding["problem"]
+    # without the trust anchor a valid signature is still intact, an untrusted chain is not
+    # an integrity finding
+    code, out, _ = _run(capsys, "archive", "verify", ids["good"], "--offline")
+    assert code == 0, out

@@ -1,21 +1,11 @@
-"""Fixtures for the dossier tests: a real PostgreSQL server and registers on both databases.
+"""Fixtures for the dossier tests: registers on SQLite and on the session's real PostgreSQL.
 
-`postgres_url` starts a throw-away PostgreSQL cluster (Debian's `postgresql` package) on a free
-127.0.0.1 port for the session, as the `postgres` user when the tests run as root. It carries the
-same name as the storage tests' fixture so that, once a shared one lives in tests/conftest.py,
-deleting this one is all it takes.
+The PostgreSQL server is the shared one of tests/conftest.py (`new_postgres_database`).
 """
 
 from __future__ import annotations
 
-import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,55 +14,7 @@ from dossiers.forms.pdf import Office
 from dossiers.procedures import Catalogue, load_catalogue
 from dossiers.register import DossierRegister
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 UNIT = "H40.29.10"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _as_postgres(argv: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else argv
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A SQLAlchemy URL of a fresh database on a PostgreSQL server started for this session."""
-    base = Path(tempfile.mkdtemp(prefix="motcua-dossier-pg-"))
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-    data = base / "data"
-    port = _free_port()
-    initdb = [str(PG_BIN / "initdb"), "-D", str(data), "-U", "motcua", "--auth=trust"]
-    subprocess.run(
-        _as_postgres([*initdb, "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]),
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    pg_ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log")]
-    subprocess.run(
-        _as_postgres([*pg_ctl, "-o", options, "-w", "-t", "60", "start"]),
-        check=True,
-        capture_output=True,
-    )
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            f"host=127.0.0.1 port={port} user=motcua dbname=postgres", autocommit=True
-        ) as conn:
-            conn.execute("CREATE DATABASE motcua_dossiers")
-        yield f"postgresql+psycopg://motcua@127.0.0.1:{port}/motcua_dossiers"
-    finally:
-        subprocess.run(
-            _as_postgres([*pg_ctl, "-m", "fast", "-w", "stop"]), check=False, capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -93,21 +35,11 @@ def office() -> Office:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database on each engine: a SQLite file, or a new PostgreSQL schema-less database."""
+    """A fresh database on each engine: a SQLite file, or a new database on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
-    base_url: str = request.getfixturevalue("postgres_url")
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base_url)
-    name = f"d_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(
-        f"host={url.host} port={url.port} user={url.username} dbname={url.database}",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return url.set(database=name).render_as_string(hide_password=False)
+    new_database: Callable[[str], str] = request.getfixturevalue("new_postgres_database")
+    return f"postgresql+psycopg://{new_database('dossiers')}"
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ Working days skip Saturdays, Sundays and the public holidays of Vietnam, includi
 (Tết, Hùng Kings' day) and observed or substituted days, as the `holidays` package (country `VN`)
 knows them, together with the make-up working Saturdays it lists. An office adds its own extra
 days off and extra working days (a province's decision, a make-up Saturday the package does not
-know yet) as configuration.
+know yet) as configuration. The Tết break of each year is fixed by a Government decision a few
+months ahead; for future years the package's dates are its own reckoning, so check them against
+the decision and override where they differ.
 
 A time limit counts from the working day after receipt (Civil Code 2015, Art. 147): a
 3-working-day dossier received on Friday 24/4/2026 is due Monday 4/5/2026. A same-day procedure

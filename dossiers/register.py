@@ -468,7 +468,10 @@ class DossierRegister:
                 hint="check that the database is reachable and `motcua` created its tables",
             ) from None
         except SQLAlchemyError as exc:
-            raise ServiceUnavailableError(f"dossier register: {exc}") from None
+            raise ServiceUnavailableError(
+                f"dossier register: {type(exc).__name__}: {getattr(exc, 'orig', None) or exc}",
+                hint="create the dossier_* tables (DossierRegister.create_tables) and retry",
+            ) from None
 
 
 def _advance(row: DossierRow, status: Status, when: dt.datetime, note: str | None) -> DossierRow:

@@ -203,3 +203,11 @@ def test_unreachable_database_is_a_service_error(catalogue: Catalogue) -> None:
     )
     with pytest.raises(ServiceUnavailableError, match=f"127.0.0.1:{port}"):
         register.create_tables()
+
+
+def test_missing_tables_are_a_service_error(db_url: str) -> None:
+    register = DossierRegister(db_url, unit_code="H40.29.10")  # create_tables() not called
+    with pytest.raises(ServiceUnavailableError, match="dossier_dossiers") as caught:
+        register.get("H40.29.10-260424-0001")
+    assert caught.value.hint
+    register.engine.dispose()

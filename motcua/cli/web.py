@@ -59,7 +59,7 @@ def serve(app: AppContext, host: str, port: int) -> None:
     from motcua.web.app import create_app
 
     application = create_app(app.settings)
-    app.err.print(f"motcua web on http://{host}:{port}/ (API docs at /api/docs)")
+    app.err.print(f"motcua web on http://{host}:{port}/ (OpenAPI at /openapi.json)")
     uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
 
 

@@ -142,3 +142,16 @@ def test_navigation_shows_only_what_the_role_may_open(
     assert 'href="/reports/on-time"' not in pages["archivist"]
     assert 'href="/accounts"' in pages["admin"]
     assert all('href="/accounts"' not in pages[r] for r in ("clerk", "leader", "archivist"))
+
+
+def test_security_headers_and_openapi_auth(shared_world: WebWorld) -> None:
+    client = TestClient(shared_world.app)
+    for url in ("/login", "/api/v1/dossiers", "/openapi.json"):
+        headers = client.get(url).headers
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert {"bearerAuth": []} in spec["security"]
+    assert all(path.startswith("/api/v1/") for path in spec["paths"])
+    assert client.get("/api/docs").status_code == 404  # no CDN-hosted Swagger UI

@@ -68,17 +68,31 @@ def main() -> None:
             for key, truth in doc.truth.items():
                 got = result.fields.get(key)
                 exact = got is not None and _norm(key, got.value) == _norm(key, truth)
-                rows.append({"kind": kind, "level": level, "seed": seed, "key": key,
-                             "exact": exact, "missing": got is None,
-                             "review": bool(got and got.needs_review),
-                             "source": got.source if got else None,
-                             "got": None if got is None else got.as_json()["value"],
-                             "truth": list(truth) if isinstance(truth, tuple) else truth})
-            bad = [r["key"] for r in rows[-len(doc.truth):] if not r["exact"] and not r["review"]
-                   and not r["missing"]]
-            print(f"[{n + 1}/{args.count}] {kind:18} {level:8} {seconds[kind][-1]:5.1f}s "
-                  f"kind={'ok' if result.kind == kind else result.kind}"
-                  f"{'  SILENT: ' + ', '.join(bad) if bad else ''}", file=sys.stderr)
+                rows.append(
+                    {
+                        "kind": kind,
+                        "level": level,
+                        "seed": seed,
+                        "key": key,
+                        "exact": exact,
+                        "missing": got is None,
+                        "review": bool(got and got.needs_review),
+                        "source": got.source if got else None,
+                        "got": None if got is None else got.as_json()["value"],
+                        "truth": list(truth) if isinstance(truth, tuple) else truth,
+                    }
+                )
+            bad = [
+                r["key"]
+                for r in rows[-len(doc.truth) :]
+                if not r["exact"] and not r["review"] and not r["missing"]
+            ]
+            print(
+                f"[{n + 1}/{args.count}] {kind:18} {level:8} {seconds[kind][-1]:5.1f}s "
+                f"kind={'ok' if result.kind == kind else result.kind}"
+                f"{'  SILENT: ' + ', '.join(bad) if bad else ''}",
+                file=sys.stderr,
+            )
     total = time.monotonic() - started
     _report(rows, kinds_ok, seconds, total)
     if args.out:
@@ -96,14 +110,22 @@ def _line(name: str, group: list[dict[str, Any]]) -> str:
     silent = sum(1 for r in group if not r["exact"] and not r["review"] and not r["missing"])
     trusted = sum(1 for r in group if not r["exact"] and not r["missing"])
     missing = sum(r["missing"] for r in group)
-    return (f"{name:34} {n:5} {_pct(exact, n)} {_pct(review, n)} {_pct(silent, n)} "
-            f"{_pct(missing, n)} {_pct(trusted, n)}")
+    return (
+        f"{name:34} {n:5} {_pct(exact, n)} {_pct(review, n)} {_pct(silent, n)} "
+        f"{_pct(missing, n)} {_pct(trusted, n)}"
+    )
 
 
-def _report(rows: list[dict[str, Any]], kinds_ok: dict[str, list[bool]],
-            seconds: dict[str, list[float]], total: float) -> None:
-    header = (f"{'field':34} {'n':>5} {'exact':>7} {'review':>7} {'silent':>7} {'missing':>7} "
-              f"{'base*':>7}")
+def _report(
+    rows: list[dict[str, Any]],
+    kinds_ok: dict[str, list[bool]],
+    seconds: dict[str, list[float]],
+    total: float,
+) -> None:
+    header = (
+        f"{'field':34} {'n':>5} {'exact':>7} {'review':>7} {'silent':>7} {'missing':>7} "
+        f"{'base*':>7}"
+    )
     print("\nField extraction benchmark (base* = silent errors if review flags were ignored)")
     print(header)
     print("-" * len(header))
@@ -122,14 +144,18 @@ def _report(rows: list[dict[str, Any]], kinds_ok: dict[str, list[bool]],
     print(_line("ALL FIELDS", rows))
     ids = [r for r in rows if r["key"].endswith(ID_KEYS)]
     ok_or_flagged = sum(1 for r in ids if r["exact"] or r["review"] or r["missing"])
-    print(f"ID numbers exact or flagged/missing: {ok_or_flagged}/{len(ids)} "
-          f"({_pct(ok_or_flagged, len(ids)).strip()}); exact {sum(r['exact'] for r in ids)}")
+    print(
+        f"ID numbers exact or flagged/missing: {ok_or_flagged}/{len(ids)} "
+        f"({_pct(ok_or_flagged, len(ids)).strip()}); exact {sum(r['exact'] for r in ids)}"
+    )
     docs = sum(len(v) for v in kinds_ok.values())
     right = sum(sum(v) for v in kinds_ok.values())
     print(f"kind recognition: {right}/{docs} ({_pct(right, docs).strip()})")
     for kind, times in seconds.items():
-        print(f"  {kind:18} {len(times):3} docs, mean {sum(times) / len(times):5.1f}s/doc, "
-              f"kind ok {sum(kinds_ok[kind])}/{len(kinds_ok[kind])}")
+        print(
+            f"  {kind:18} {len(times):3} docs, mean {sum(times) / len(times):5.1f}s/doc, "
+            f"kind ok {sum(kinds_ok[kind])}/{len(kinds_ok[kind])}"
+        )
     print(f"total {total:.0f}s")
 
 

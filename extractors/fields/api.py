@@ -37,15 +37,15 @@ UNKNOWN_KIND: Final = "không nhận ra loại giấy tờ (unknown document kin
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS and kind not in templates():
-        raise BadArgumentError(
-            f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
+        raise BadArgumentError(f"unknown kind {kind!r}", hint=f"use one of: {', '.join(KINDS)}")
 
 
 def _prepare_card(image: Array) -> Array:
     """Grey, with the light flattened: divide by the blurred background."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    background = cv2.morphologyEx(grey, cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(cv2.MORPH_RECT, (41, 41)))
+    background = cv2.morphologyEx(
+        grey, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (41, 41))
+    )
     flat = cv2.divide(grey, background, scale=255)
     return flat
 
@@ -58,10 +58,10 @@ def _whole_image_card(image: Array) -> CardCrop | None:
         height, width = width, height
     if abs(width / height - CARD_ASPECT) > 0.12:
         return None
-    out = cv2.resize(image, (WARP_WIDTH, round(WARP_WIDTH / CARD_ASPECT)),
-                     interpolation=cv2.INTER_CUBIC)
-    corners = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)),
-               (0.0, float(height)))
+    out = cv2.resize(
+        image, (WARP_WIDTH, round(WARP_WIDTH / CARD_ASPECT)), interpolation=cv2.INTER_CUBIC
+    )
+    corners = ((0.0, 0.0), (float(width), 0.0), (float(width), float(height)), (0.0, float(height)))
     return CardCrop(image=out, quad=corners, score=0.0)
 
 
@@ -92,9 +92,14 @@ def read_card(image: Array) -> tuple[CardCrop | None, QrPayload | None, list[str
     return crop, payload, warnings
 
 
-def extract_from_pages(pages: OcrResult | Sequence[OcrPage], kind: str = "auto", *,
-                       qr: QrPayload | None = None, warnings: Sequence[str] = (),
-                       path: str | None = None) -> Extraction:
+def extract_from_pages(
+    pages: OcrResult | Sequence[OcrPage],
+    kind: str = "auto",
+    *,
+    qr: QrPayload | None = None,
+    warnings: Sequence[str] = (),
+    path: str | None = None,
+) -> Extraction:
     """Fields from pages already OCR'd (the flows OCR once). `qr` adds a card's QR values."""
     _check_kind(kind)
     if isinstance(pages, OcrResult):
@@ -115,18 +120,19 @@ def _ocr_card(crop: CardCrop) -> OcrPage:
     return ocr_image(_prepare_card(crop.image), psm=3, dpi=508)
 
 
-def _card_extraction(crop: CardCrop, page: OcrPage, payload: QrPayload | None,
-                     notes: list[str], path: str | None) -> Extraction:
-    """Read the card twice (light-flattened and plain grey) and flag fields the reads disagree
-    on; the QR fields do not depend on OCR."""
+def _card_extraction(
+    crop: CardCrop, page: OcrPage, payload: QrPayload | None, notes: list[str], path: str | None
+) -> Extraction:
+    """Read the card twice — Vietnamese, then Vietnamese+English, whose model reads the date
+    slashes the Vietnamese one turns into `1` or `!` — and merge (`cross_read`). The QR
+    fields do not depend on OCR."""
     first = extract_from_pages([page], "cccd", qr=payload, warnings=notes, path=path)
-    grey = cv2.cvtColor(crop.image, cv2.COLOR_BGR2GRAY)
-    second = extract_from_pages([ocr_image(grey, psm=3, dpi=508)], "cccd", qr=payload, path=path)
+    again = ocr_image(_prepare_card(crop.image), lang="vie+eng", psm=3, dpi=508)
+    second = extract_from_pages([again], "cccd", qr=payload, path=path)
     return cross_read(first, second)
 
 
-def extract_from_image(image: Array, kind: str = "auto", *, path: str | None = None
-                       ) -> Extraction:
+def extract_from_image(image: Array, kind: str = "auto", *, path: str | None = None) -> Extraction:
     """Fields from one image in memory (a card photo or a page)."""
     _check_kind(kind)
     if kind in ("auto", "cccd"):
@@ -146,8 +152,11 @@ def _load_image(path: Path) -> Array | None:
         return None
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
-        raise InputFileError(path, "không đọc được ảnh (cannot decode the image)",
-                             hint="check that the file is a complete JPEG/PNG/TIFF")
+        raise InputFileError(
+            path,
+            "không đọc được ảnh (cannot decode the image)",
+            hint="check that the file is a complete JPEG/PNG/TIFF",
+        )
     return image
 
 
@@ -158,8 +167,7 @@ def extract_fields(source: str | Path | OcrResult, kind: str = "auto") -> Extrac
         return extract_from_pages(source, kind)
     path = Path(source)
     if not path.is_file():
-        raise InputFileError(path, "không có tệp này (file not found)",
-                             hint="check the path")
+        raise InputFileError(path, "không có tệp này (file not found)", hint="check the path")
     image = _load_image(path)
     if image is not None and kind in ("auto", "cccd"):
         crop, payload, notes = read_card(image)

@@ -140,7 +140,7 @@ def find_card(image: Array) -> CardCrop | None:
     if side > top:  # the card lies on its long side: start the corners one step later
         quad = np.roll(quad, -1, axis=0)
     out_h = round(WARP_WIDTH / CARD_ASPECT)
-    target = np.float32([(0, 0), (WARP_WIDTH, 0), (WARP_WIDTH, out_h), (0, out_h)])
+    target = np.array([(0, 0), (WARP_WIDTH, 0), (WARP_WIDTH, out_h), (0, out_h)], np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     warped = cv2.warpPerspective(image, matrix, (WARP_WIDTH, out_h), flags=cv2.INTER_CUBIC)
     corners = tuple((float(x), float(y)) for x, y in quad)

@@ -10,6 +10,7 @@ number against birth date and sex, date order, card expiry, date in words) come 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,12 +26,32 @@ from extractors.ocr import OcrPage, Word
 from motcua.types import fold, nfc
 
 # OCR look-alikes inside a run of digits; using one marks the value for review.
-_DIGIT_FIXES: Final = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1",
-                                     "|": "1", "i": "1", "!": "1", "S": "5", "s": "5", "B": "8",
-                                     "Z": "2", "z": "2", "g": "9", "G": "6", "T": "7"})
+_DIGIT_FIXES: Final = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "!": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+        "g": "9",
+        "G": "6",
+        "T": "7",
+    }
+)
 _DATE_RE: Final = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 # A slash OCR'd as a letter ("16J08I2041"): accepted, but the value goes to review.
-_LOOSE_DATE_RE: Final = re.compile(r"(\d{1,2})\s*[/.\-|IlJjiT1]\s*(\d{1,2})\s*[/.\-|IlJjiT1]\s*(\d{4})")
+_LOOSE_DATE_RE: Final = re.compile(
+    r"(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{4})"
+)
 _TRAILING: Final = " ;,.:"
 UNKNOWN: Final = "unknown"
 
@@ -108,12 +129,15 @@ def _find_sections(doc: _Doc) -> None:
     previous = 0
     for section in doc.template.sections:
         for i in range(previous, len(doc.segments)):
-            hit = match_label(doc.segments[i], section.start, threshold=85)
+            hit = match_label(doc.segments[i], section.start, threshold=90)
             if hit is None:
                 continue
             # The best-scoring section wins a segment ("người mẹ" vs "người cha").
-            rivals = [match_label(doc.segments[i], other.start, threshold=85)
-                      for other in doc.template.sections if other.name != section.name]
+            rivals = [
+                match_label(doc.segments[i], other.start, threshold=90)
+                for other in doc.template.sections
+                if other.name != section.name
+            ]
             if any(r and r.score > hit.score for r in rivals):
                 continue
             starts[section.name] = previous = i
@@ -141,8 +165,9 @@ def _value_start(segment: Segment, hit: LabelHit) -> int:
     return hit.end
 
 
-def _below(doc: _Doc, index: int, anchor_left: int, height: float, *, after_bottom: int,
-           max_gap: float) -> tuple[int, list[Word]] | None:
+def _below(
+    doc: _Doc, index: int, anchor_left: int, height: float, *, after_bottom: int, max_gap: float
+) -> tuple[int, list[Word]] | None:
     """The words of the next line under `after_bottom` in the column that starts near
     `anchor_left` (same page); words left of the column belong to something else."""
     page = doc.segments[index].page
@@ -152,8 +177,9 @@ def _below(doc: _Doc, index: int, anchor_left: int, height: float, *, after_bott
             continue
         if seg.top - after_bottom > max_gap * height:
             return None
-        first = next((k for k, w in enumerate(seg.words) if w.bbox[0] >= anchor_left - height),
-                     None)
+        first = next(
+            (k for k, w in enumerate(seg.words) if w.bbox[0] >= anchor_left - height), None
+        )
         if first is not None and abs(seg.words[first].bbox[0] - anchor_left) < 4 * height:
             if any(start >= first for start, _ in _label_spans(doc, j)):
                 return None  # the next label's line, not a continuation
@@ -168,14 +194,25 @@ def _by_label(doc: _Doc, spec: FieldSpec) -> _Value | None:
     span = _range(doc, spec)
     if span is None:
         return None
-    best: tuple[int, LabelHit] | None = None
+    hits = []
     for i in range(*span):
         hit = match_label(doc.segments[i], spec.labels, at_start=spec.at_start)
-        if hit and (best is None or hit.score > best[1].score):
-            best = (i, hit)
-    if best is None:
+        if hit:
+            hits.append((i, hit))
+    if not hits:
         return None
-    index, hit = best
+    # Best label first; a label with nothing after it (the English line under a
+    # bilingual label) yields to the next best.
+    hits.sort(key=lambda h: -h[1].score)
+    value = _Value("", ())
+    for index, hit in hits:
+        value = _read_from(doc, spec, index, hit)
+        if _clean(value.text):
+            return value
+    return value
+
+
+def _read_from(doc: _Doc, spec: FieldSpec, index: int, hit: LabelHit) -> _Value:
     segment = doc.segments[index]
     start = _value_start(segment, hit)
     stops = [s for s, _ in _label_spans(doc, index) if s >= start]
@@ -235,8 +272,9 @@ def _date_segment(doc: _Doc, spec: FieldSpec) -> tuple[int, int, str] | None:
     first_page = doc.segments[0].page if doc.segments else 1
     for i in range(*span):
         seg = doc.segments[i]
-        if spec.section is None and (seg.page != first_page or
-                                     seg.top > 0.4 * doc.heights.get(seg.page, 1)):
+        if spec.section is None and (
+            seg.page != first_page or seg.top > 0.4 * doc.heights.get(seg.page, 1)
+        ):
             continue
         found = _date_words(seg)
         if found:
@@ -268,9 +306,14 @@ def _issuing_body(doc: _Doc, spec: FieldSpec) -> _Value | None:
     if number is None:
         return None
     anchor = doc.segments[number]
-    rows = [s for s in doc.segments[:number]
-            if s.page == anchor.page and s.centre_x < 0.5 * s.width
-            and s.bottom < anchor.top and any(c.isalpha() for c in s.text)]
+    rows = [
+        s
+        for s in doc.segments[:number]
+        if s.page == anchor.page
+        and s.centre_x < 0.5 * s.width
+        and s.bottom < anchor.top
+        and any(c.isalpha() for c in s.text)
+    ]
     if not rows:
         return None
     body = rows[1:] if len(rows) >= 2 else rows
@@ -279,17 +322,28 @@ def _issuing_body(doc: _Doc, spec: FieldSpec) -> _Value | None:
 
 
 def _after_header(doc: _Doc) -> int | None:
+    """The first segment after both the `Số:` line and the place-and-date line (by reading
+    order, not by pixel rows: a skewed scan tilts the header)."""
     number = _header_number(doc)
     if number is None:
         return None
-    bottom = doc.segments[number].bottom
     date = _date_segment(doc, FieldSpec(key="_", locate="issue_date"))
-    if date is not None:
-        bottom = max(bottom, doc.segments[date[0]].bottom)
-    for i in range(number + 1, len(doc.segments)):
-        if doc.segments[i].top > bottom:
-            return i
-    return None
+    last = max(number, date[0]) if date is not None else number
+    return last + 1 if last + 1 < len(doc.segments) else None
+
+
+def _pitch(a: Segment, b: Segment) -> float:
+    """How far below `a` line `b` sits, in `a`'s word heights, measured where the two lines
+    overlap most closely in x (robust to a little skew)."""
+    best: tuple[float, float] | None = None
+    for wa in a.words:
+        xa = (wa.bbox[0] + wa.bbox[2]) / 2
+        for wb in b.words:
+            dx = abs(xa - (wb.bbox[0] + wb.bbox[2]) / 2)
+            dy = (wb.bbox[1] + wb.bbox[3]) / 2 - (wa.bbox[1] + wa.bbox[3]) / 2
+            if best is None or dx < best[0]:
+                best = (dx, dy)
+    return (best[1] if best else 0.0) / max(a.height, 1.0)
 
 
 def _is_vv(seg: Segment) -> bool:
@@ -305,8 +359,9 @@ def _doc_type(doc: _Doc, spec: FieldSpec) -> _Value | None:
         seg = doc.segments[i]
         if _is_vv(seg):
             return _Value("Công văn", seg.words[:1], segment=i)
-        match = process.extractOne(fold(seg.text), list(choices), scorer=fuzz.ratio,
-                                   score_cutoff=85)
+        match = process.extractOne(
+            fold(seg.text), list(choices), scorer=fuzz.ratio, score_cutoff=85
+        )
         if match:
             return _Value(seg.text, seg.words, segment=i)
     return None
@@ -323,8 +378,7 @@ def _subject(doc: _Doc, spec: FieldSpec) -> _Value | None:
     while i < len(doc.segments):
         seg = doc.segments[i]
         reference = last or start
-        gap = seg.top - reference.bottom
-        if seg.page != start.page or gap > 1.0 * reference.height:
+        if seg.page != start.page or _pitch(reference, seg) > 2.4:
             break
         if token(seg.words[0].text) in {"kinh", "can"}:  # "Kính gửi", "Căn cứ"
             break
@@ -360,9 +414,9 @@ def _recipients(doc: _Doc, spec: FieldSpec) -> _Value | None:
     for seg in doc.segments[index + 1 :]:
         if seg.page != label.page or seg.centre_x > 0.5 * seg.width:
             continue
-        if seg.top - last.bottom > 1.5 * last.height or abs(seg.left - label.left) > 3 * label.height:
+        if _pitch(last, seg) > 2.6 or abs(seg.left - label.left) > 3 * label.height:
             break
-        text = seg.text.lstrip("-–—+•* ").rstrip(_TRAILING).strip()
+        text = seg.text.lstrip("-–—+•*~_ ").rstrip(_TRAILING).strip()
         if text:
             items.append(text)
             words += seg.words
@@ -450,8 +504,8 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
             problems.append("năm sinh phải gồm 4 chữ số")
         return fixed, problems
     if kind == "date" or kind == "expiry":
-        if kind == "expiry" and "thoi han" in fold(text):
-            if fold(text) != fold(v.NO_EXPIRY):
+        if kind == "expiry" and fold(text).startswith(("khong thoi", "khong th0i")):
+            if text != v.NO_EXPIRY:
                 problems.append("đọc không rõ 'Không thời hạn'")
             return v.NO_EXPIRY, problems
         match = _DATE_RE.search(text)
@@ -473,9 +527,9 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
         choices = {fold(c): c for c in spec.choices}
         if fold(text) in choices:
             return choices[fold(text)], problems
-        match = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio, score_cutoff=75)
-        if match:
-            return choices[match[0]], ["giá trị đọc không rõ, đã chọn giá trị gần nhất"]
+        nearest = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio, score_cutoff=75)
+        if nearest:
+            return choices[nearest[0]], ["giá trị đọc không rõ, đã chọn giá trị gần nhất"]
         return text, ["giá trị không có trong danh mục"]
     if kind == "symbol":
         compact = text.replace(" ", "")
@@ -487,7 +541,12 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
             compact = f"{fixed}/{tail}"
         return compact, problems
     if kind == "name":
-        return " ".join(w.strip(_TRAILING) for w in text.split()), problems
+        name = " ".join(w.strip(_TRAILING) for w in text.split())
+        repaired = v.repair_surname(name)
+        if repaired is not None:
+            problems.append(f"họ đọc được '{name.split()[0]}', đã sửa theo danh mục họ")
+            name = repaired
+        return name, problems
     return text, problems
 
 
@@ -500,6 +559,8 @@ def _field_checks(spec: FieldSpec, value: str) -> list[str]:
             problems += v.check_cccd(value)
         elif check == "name":
             problems += v.check_name(value)
+        elif check == "address":
+            problems += v.check_address(value)
         elif check == "caps" and not _is_caps(value):
             problems.append("phải viết hoa toàn bộ")
     return problems
@@ -542,8 +603,9 @@ def _same_text(a: str, b: str) -> bool:
     return token(a.replace(" ", "")) == token(b.replace(" ", ""))
 
 
-def _merge_qr(template: Template, drafts: dict[str, _Draft], qr: QrPayload,
-              warnings: list[str]) -> None:
+def _merge_qr(
+    template: Template, drafts: dict[str, _Draft], qr: QrPayload, warnings: list[str]
+) -> None:
     for spec in template.fields:
         if not spec.qr:
             continue
@@ -554,10 +616,16 @@ def _merge_qr(template: Template, drafts: dict[str, _Draft], qr: QrPayload,
         reasons: list[str] = []
         if qr.repaired:
             reasons.append("mã QR sai bảng mã, đã sửa lại")
-        if printed is not None and isinstance(printed.value, str):
-            if not _same_text(printed.value, value):
-                reasons.append("giá trị in trên thẻ khác giá trị trong mã QR")
-                warnings.append(f"{spec.key}: giá trị in trên thẻ khác mã QR, cần kiểm tra")
+        # Only a confident reading of the print can contradict the QR; a doubtful one cannot.
+        confident = printed is not None and not printed.reasons
+        if (
+            confident
+            and printed
+            and isinstance(printed.value, str)
+            and not _same_text(printed.value, value)
+        ):
+            reasons.append("giá trị in trên thẻ khác giá trị trong mã QR")
+            warnings.append(f"{spec.key}: giá trị in trên thẻ khác mã QR, cần kiểm tra")
         confidence = 0.99 if not reasons else 0.5
         drafts[spec.key] = _Draft(value, confidence, "qr", reasons, spec.output)
 
@@ -569,8 +637,13 @@ def _date_of(drafts: dict[str, _Draft], key: str | None) -> dt.date | None:
     return v.parse_iso(draft.value)
 
 
-def _flag(drafts: dict[str, _Draft], keys: Sequence[str | None], problems: list[str],
-          warnings: list[str], what: str) -> None:
+def _flag(
+    drafts: dict[str, _Draft],
+    keys: Sequence[str | None],
+    problems: list[str],
+    warnings: list[str],
+    what: str,
+) -> None:
     if not problems:
         return
     for key in keys:
@@ -587,7 +660,7 @@ def _cross_checks(template: Template, drafts: dict[str, _Draft], warnings: list[
         elif check.check == "date_order":
             dates = [(key, _date_of(drafts, key)) for key in check.fields]
             present = [(k, d) for k, d in dates if d is not None]
-            for (ka, a), (kb, b) in zip(present, present[1:], strict=False):
+            for (ka, a), (kb, b) in itertools.pairwise(present):
                 if not a < b:
                     _flag(drafts, [ka, kb], [f"{ka} phải trước {kb}"], warnings, "ngày tháng")
         elif check.check == "card_expiry":
@@ -602,8 +675,7 @@ def _cross_checks(template: Template, drafts: dict[str, _Draft], warnings: list[
         elif check.check == "date_words":
             words = drafts.get(check.words or "")
             digits = drafts.get(check.digits or "")
-            if words and digits and isinstance(words.value, str) \
-                    and isinstance(digits.value, str):
+            if words and digits and isinstance(words.value, str) and isinstance(digits.value, str):
                 problems = v.check_date_words(words.value, digits.value)
                 _flag(drafts, [check.digits], problems, warnings, check.digits or "")
 
@@ -618,8 +690,12 @@ def _read_expiry_digits(expiry: _Draft, birth: dt.date, issued: dt.date) -> None
         return
     digits = re.sub(r"\D", "", expiry.raw.replace("O", "0").replace("o", "0"))
     day, month, year = expected.strftime("%d"), expected.strftime("%m"), str(expected.year)
-    spellings = {day + month + year, f"{day}1{month}1{year}", f"{day}1{month}{year}",
-                 f"{day}{month}1{year}"}
+    spellings = {
+        day + month + year,
+        f"{day}1{month}1{year}",
+        f"{day}1{month}{year}",
+        f"{day}{month}1{year}",
+    }
     if any(digits.startswith(s) for s in spellings):
         expiry.value = expected.isoformat()
         expiry.reasons = [r for r in expiry.reasons if "ngày tháng" not in r]
@@ -650,9 +726,14 @@ def _check_cccd(check: CrossCheck, drafts: dict[str, _Draft], warnings: list[str
     _flag(drafts, keys, problems, warnings, check.number or "")
 
 
-def extract_with_template(pages: Sequence[OcrPage], template: Template, *,
-                          qr: QrPayload | None = None,
-                          warnings: Sequence[str] = (), path: str | None = None) -> Extraction:
+def extract_with_template(
+    pages: Sequence[OcrPage],
+    template: Template,
+    *,
+    qr: QrPayload | None = None,
+    warnings: Sequence[str] = (),
+    path: str | None = None,
+) -> Extraction:
     """Apply one template to OCR'd pages (and a parsed QR for cards)."""
     segments, heights = _segments(pages)
     doc = _Doc(segments, heights, template)
@@ -686,14 +767,28 @@ def extract_with_template(pages: Sequence[OcrPage], template: Template, *,
 
 
 def cross_read(primary: Extraction, second: Extraction) -> Extraction:
-    """Compare two OCR reads of the same document (different image clean-up): an OCR field
-    the second read gives differently goes to review — OCR slips rarely repeat exactly."""
+    """Merge two OCR reads of the same document (e.g. another language model). An OCR field
+    both reads give cleanly but differently goes to review (OCR slips rarely repeat exactly);
+    a field the first read could not make valid is taken from the second when it passed
+    every check there."""
     fields: dict[str, Field] = {}
     for key, f in primary.fields.items():
         other = second.fields.get(key)
-        if f.source == "ocr" and other is not None and other.value != f.value \
-                and not f.needs_review:
-            reason = "hai lần đọc cho kết quả khác nhau, cần đối chiếu"
-            f = Field(f.value, min(f.confidence, 0.5), True, f.source, (*f.reasons, reason))
+        if f.source == "ocr" and other is not None and other.source == "ocr":
+            if f.needs_review and not other.needs_review:
+                f = other
+            elif not f.needs_review and not other.needs_review and other.value != f.value:
+                reason = "hai lần đọc cho kết quả khác nhau, cần đối chiếu"
+                f = Field(f.value, min(f.confidence, 0.5), True, f.source, (*f.reasons, reason))
         fields[key] = f
-    return Extraction(primary.kind, fields, primary.warnings, primary.path)
+    for key, other in second.fields.items():
+        if key not in fields and not other.needs_review:
+            fields[key] = other
+    warnings = tuple(w for w in primary.warnings if not _resolved(w, fields))
+    return Extraction(primary.kind, fields, warnings, primary.path)
+
+
+def _resolved(warning: str, fields: dict[str, Field]) -> bool:
+    """A per-field warning of the first read that the merged field no longer needs."""
+    key = warning.split(":", 1)[0]
+    return key in fields and not fields[key].needs_review

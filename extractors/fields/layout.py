@@ -75,8 +75,9 @@ def _height(word: Word) -> int:
     return max(1, word.bbox[3] - word.bbox[1])
 
 
-def build_segments(words: Sequence[Word], *, page: int = 1, width: int = 0,
-                   gap_factor: float = 2.2) -> list[Segment]:
+def build_segments(
+    words: Sequence[Word], *, page: int = 1, width: int = 0, gap_factor: float = 2.2
+) -> list[Segment]:
     """Group words into rows (chaining left to right), split rows at wide gaps, top to bottom."""
     rows: list[list[Word]] = []
     for word in sorted(words, key=lambda w: w.bbox[0]):
@@ -110,10 +111,14 @@ def build_segments(words: Sequence[Word], *, page: int = 1, width: int = 0,
     return segments
 
 
-def _colon_after(segment: Segment, end: int) -> bool:
+def _colon_after(segment: Segment, end: int, look: int = 1) -> bool:
+    """A colon ends the label's last word or opens one of the next `look` words."""
     words = segment.words
-    return words[end - 1].text.endswith(":") or (end < len(words) and
-                                                   words[end].text.startswith(":"))
+    if words[end - 1].text.endswith(":"):
+        return True
+    if look > 1:
+        return any(":" in w.text for w in words[end : end + look])
+    return end < len(words) and words[end].text.startswith(":")
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,9 @@ class LabelHit:
     score: float
 
 
-def match_label(segment: Segment, aliases: Sequence[str], *, at_start: bool = False,
-                threshold: float = 82.0) -> LabelHit | None:
+def match_label(
+    segment: Segment, aliases: Sequence[str], *, at_start: bool = False, threshold: float = 82.0
+) -> LabelHit | None:
     """The best fuzzy occurrence of any alias in the segment (segment index left at -1)."""
     tokens = segment.tokens()
     best: LabelHit | None = None
@@ -133,6 +139,8 @@ def match_label(segment: Segment, aliases: Sequence[str], *, at_start: bool = Fa
         wanted = [t for t in (token(p) for p in alias.split()) if t]
         target = " ".join(wanted)
         exact_only = len(target) <= 4
+        # Short labels hide easily in values ("Hòa Tiến" ~ "Họ và tên"): ask more of them.
+        needed = max(threshold, 90.0) if len(target) <= 10 else threshold
         for i in range(len(tokens)):
             if at_start and i > 0:
                 break
@@ -140,12 +148,17 @@ def match_label(segment: Segment, aliases: Sequence[str], *, at_start: bool = Fa
                 if i + n > len(tokens):
                     continue
                 window = " ".join(t for _, t in tokens[i : i + n])
-                score = 100.0 if window == target else (
-                    0.0 if exact_only else fuzz.ratio(window, target))
+                score = (
+                    100.0
+                    if window == target
+                    else (0.0 if exact_only else fuzz.ratio(window, target))
+                )
                 end = tokens[i + n - 1][0] + 1
                 # A short label ("Số") is a label only with its colon: "SỞ TƯ PHÁP" is not.
                 if exact_only and score and not _colon_after(segment, end):
                     continue
-                if score >= threshold and (best is None or score > best.score):
+                if i > 0 and score < 100 and not _colon_after(segment, end, look=3):
+                    continue  # inside a line, only a label with its colon counts
+                if score >= needed and (best is None or score > best.score):
                     best = LabelHit(-1, tokens[i][0], end, score)
     return best

@@ -35,7 +35,9 @@ def decode_qr(image: np.ndarray[Any, Any]) -> list[DecodedQr]:
     import zxingcpp
 
     found: list[DecodedQr] = []
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for barcode in zxingcpp.read_barcodes(
+        image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    ):
         if not barcode.valid:
             continue
         pos = barcode.position

@@ -21,10 +21,17 @@ from motcua.errors import ConfigurationError
 Normaliser = Literal[
     "text", "name", "digits", "date", "expiry", "sex", "year", "choice", "symbol", "caps", "list"
 ]
-FieldCheck = Literal["cccd", "name", "caps"]
+FieldCheck = Literal["cccd", "name", "caps", "address"]
 Locator = Literal[
-    "label", "issuing_body", "place", "issue_date", "doc_type", "subject", "recipients",
-    "signer", "signer_title",
+    "label",
+    "issuing_body",
+    "place",
+    "issue_date",
+    "doc_type",
+    "subject",
+    "recipients",
+    "signer",
+    "signer_title",
 ]
 
 
@@ -99,8 +106,16 @@ class Template(_Strict):
             if spec.section and spec.section not in sections:
                 raise ValueError(f"field {spec.key}: unknown section {spec.section}")
         for check in self.checks:
-            named = [check.number, check.birth, check.birth_year, check.expiry, check.issued,
-                     check.words, check.digits, *check.fields]
+            named = [
+                check.number,
+                check.birth,
+                check.birth_year,
+                check.expiry,
+                check.issued,
+                check.words,
+                check.digits,
+                *check.fields,
+            ]
             if check.sex and not check.sex.startswith("="):
                 named.append(check.sex)
             for key in named:
@@ -115,8 +130,11 @@ def _line_of(text: str, error: dict[str, Any]) -> str:
     for i, part in enumerate(loc):
         if part == "fields" and i + 1 < len(loc) and loc[i + 1].isdigit():
             index = int(loc[i + 1])
-            starts = [n for n, line in enumerate(text.splitlines(), 1)
-                      if line.lstrip().startswith("- key:")]
+            starts = [
+                n
+                for n, line in enumerate(text.splitlines(), 1)
+                if line.lstrip().startswith("- key:")
+            ]
             if index < len(starts):
                 return f" (line {starts[index]})"
     return ""
@@ -129,8 +147,9 @@ def parse_template(text: str, source: str) -> Template:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise ConfigurationError(f"{source}{where}: not valid YAML ({exc})",
-                                 hint="fix the template file") from None
+        raise ConfigurationError(
+            f"{source}{where}: not valid YAML ({exc})", hint="fix the template file"
+        ) from None
     try:
         return Template.model_validate(data)
     except ValidationError as exc:

@@ -36,6 +36,51 @@ def provinces() -> dict[str, str]:
     return {str(code): str(name) for code, name in data.items()}
 
 
+@cache
+def surnames() -> frozenset[str]:
+    """Common Vietnamese family names, lower case NFC."""
+    text = resources.files("extractors.fields").joinpath("data/surnames.yaml").read_text("utf-8")
+    return frozenset(nfc(str(name)).lower() for name in yaml.safe_load(text))
+
+
+@cache
+def name_syllables() -> frozenset[str]:
+    """Common syllables of middle and given names, lower case NFC."""
+    path = "data/name_syllables.yaml"
+    text = resources.files("extractors.fields").joinpath(path).read_text("utf-8")
+    return frozenset(nfc(str(word)).lower() for word in yaml.safe_load(text))
+
+
+def _fold(word: str) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def repair_surname(name: str) -> str | None:
+    """The name with its family name respelled when OCR lost a mark ("NGUYÊN" → "NGUYỄN") and
+    exactly one common family name fits; None when there is nothing to repair."""
+    words = nfc(name).split()
+    if not words or words[0].lower() in surnames():
+        return None
+    fits = [s for s in surnames() if _fold(s) == _fold(words[0])]
+    if len(fits) != 1:
+        return None
+    fixed = fits[0].upper() if words[0].isupper() else fits[0].capitalize()
+    return " ".join([fixed, *words[1:]])
+
+
+def check_address(address: str) -> list[str]:
+    """The last part of an address names a province (Circular 07/2016 list), spelled right."""
+    last = nfc(address).rsplit(",", 1)[-1].strip()
+    for prefix in ("Tỉnh ", "tỉnh ", "Thành phố ", "TP. ", "TP "):
+        last = last.removeprefix(prefix)
+    if last in provinces().values():
+        return []
+    return ["tên tỉnh/thành phố cuối địa chỉ không có trong danh mục, cần đối chiếu"]
+
+
 def parse_date(text: str) -> dt.date | None:
     """`15/03/1990` (or with `-` or `.`) → a real date; None when not a real date."""
     match = _DATE_RE.match(text)
@@ -60,8 +105,13 @@ def century_sex_digit(birth_year: int, sex: str) -> int:
     return (birth_year // 100 - 19) * 2 + (0 if sex == "Nam" else 1)
 
 
-def check_cccd(number: str, *, birth: dt.date | None = None, birth_year: int | None = None,
-               sex: str | None = None) -> list[str]:
+def check_cccd(
+    number: str,
+    *,
+    birth: dt.date | None = None,
+    birth_year: int | None = None,
+    sex: str | None = None,
+) -> list[str]:
     """Structure of a 12-digit personal identification number and its consistency."""
     if not re.fullmatch(r"\d{12}", number):
         return ["số định danh phải gồm đúng 12 chữ số"]
@@ -105,8 +155,9 @@ def expected_expiry(birth: dt.date, issued: dt.date) -> dt.date | None:
     return None
 
 
-def check_dates_order(birth: dt.date | None, issued: dt.date | None,
-                      expiry: dt.date | None) -> list[str]:
+def check_dates_order(
+    birth: dt.date | None, issued: dt.date | None, expiry: dt.date | None
+) -> list[str]:
     """Date of birth before issue date before expiry."""
     problems: list[str] = []
     if birth and issued and not birth < issued:
@@ -140,11 +191,19 @@ def check_name(name: str) -> list[str]:
         return ["họ tên phải có ít nhất hai chữ"]
     if not all(_NAME_WORD_RE.match(word) for word in words):
         return ["họ tên chứa ký tự không phải chữ cái"]
-    if all(word.isupper() for word in words):
-        return []
-    if all(word[0].isupper() and (len(word) == 1 or word[1:].islower()) for word in words):
-        return []
-    return ["họ tên viết hoa không đúng quy cách (viết hoa toàn bộ hoặc chữ đầu mỗi tiếng)"]
+    caps = all(word.isupper() for word in words)
+    title = all(word[0].isupper() and (len(word) == 1 or word[1:].islower()) for word in words)
+    if not caps and not title:
+        return ["họ tên viết hoa không đúng quy cách (viết hoa toàn bộ hoặc chữ đầu mỗi tiếng)"]
+    problems = []
+    if words[0].lower() not in surnames():
+        problems.append(f"họ '{words[0]}' ít gặp hoặc đọc sai dấu, cần đối chiếu")
+    known = name_syllables()
+    folded = {_fold(k) for k in known}
+    for word in words[1:]:
+        if word.lower() not in known and _fold(word) in folded:
+            problems.append(f"tên đệm/tên '{word}' có thể đọc sai dấu, cần đối chiếu")
+    return problems
 
 
 def check_date_words(words: str, digits_iso: str) -> list[str]:

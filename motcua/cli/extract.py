@@ -15,8 +15,13 @@ _KINDS = ["auto", "cccd", "to-khai-khai-sinh", "van-ban"]
 
 @click.command("extract")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--kind", type=click.Choice(_KINDS), default="auto", show_default=True,
-              help="Document kind; auto recognises it from the text.")
+@click.option(
+    "--kind",
+    type=click.Choice(_KINDS),
+    default="auto",
+    show_default=True,
+    help="Document kind; auto recognises it from the text.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input per line.")
 @click.pass_obj
 def extract(app: AppContext, files: tuple[Path, ...], kind: str, as_json: bool) -> None:
@@ -57,8 +62,13 @@ def _table(app: AppContext, data: dict[str, object]) -> None:
     for key, field in fields.items():
         value = field["value"]
         shown = "; ".join(value) if isinstance(value, list) else str(value)
-        table.add_row(key, shown, f"{field['confidence']:.2f}",
-                      "CÓ" if field["needs_review"] else "", field["source"])
+        table.add_row(
+            key,
+            shown,
+            f"{field['confidence']:.2f}",
+            "CÓ" if field["needs_review"] else "",
+            field["source"],
+        )
     app.out.print(table)
     warnings = data["warnings"]
     assert isinstance(warnings, list)

@@ -14,8 +14,9 @@ from extractors.fields.api import NO_CARD, NO_QR, read_card
 from extractors.fields.card import CARD_ASPECT, WARP_WIDTH, find_card
 
 
-def _photo(seed: int, level: str, angle: float, *, qr: bool = True, payload: str | None = None
-           ) -> tuple[np.ndarray, list[tuple[float, float]], str]:
+def _photo(
+    seed: int, level: str, angle: float, *, qr: bool = True, payload: str | None = None
+) -> tuple[np.ndarray, list[tuple[float, float]], str]:
     rng = random.Random(seed)
     person = make_person(rng, born=(1960, 2000))
     issued = dt.date(2022, 3, 1)
@@ -25,8 +26,9 @@ def _photo(seed: int, level: str, angle: float, *, qr: bool = True, payload: str
     return image, corners, person.number
 
 
-def _corner_error(found: tuple[tuple[float, float], ...], truth: list[tuple[float, float]]
-                  ) -> float:
+def _corner_error(
+    found: tuple[tuple[float, float], ...], truth: list[tuple[float, float]]
+) -> float:
     a = np.array(found)
     b = np.array(truth)
     return float(np.max(np.hypot(*(a - b).T)))
@@ -34,8 +36,14 @@ def _corner_error(found: tuple[tuple[float, float], ...], truth: list[tuple[floa
 
 @pytest.mark.parametrize(
     ("seed", "level", "angle"),
-    [(1, "clean", 0.0), (2, "scanned", 25.0), (3, "harsh", -35.0), (4, "scanned", 90.0),
-     (5, "harsh", 170.0), (6, "clean", -120.0)],
+    [
+        (1, "clean", 0.0),
+        (2, "scanned", 25.0),
+        (3, "harsh", -35.0),
+        (4, "scanned", 90.0),
+        (5, "harsh", 170.0),
+        (6, "clean", -120.0),
+    ],
 )
 def test_card_found_straightened_and_turned_upright(seed: int, level: str, angle: float) -> None:
     image, corners, number = _photo(seed, level, angle)
@@ -84,8 +92,9 @@ def test_a_flat_scan_of_just_the_card_is_taken_whole() -> None:
     rng = random.Random(10)
     person = make_person(rng)
     issued = dt.date(2023, 1, 5)
-    card = render_card(person, issued, qr_text=qr_payload(person, issued, cmnd="", layout=6),
-                       px_per_mm=12.0)
+    card = render_card(
+        person, issued, qr_text=qr_payload(person, issued, cmnd="", layout=6), px_per_mm=12.0
+    )
     crop, payload, warnings = read_card(cv2.rotate(card, cv2.ROTATE_90_COUNTERCLOCKWISE))
     assert crop is not None and warnings == []
     assert payload is not None and payload.layout == 6 and payload.so_dinh_danh == person.number

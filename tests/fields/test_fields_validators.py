@@ -7,8 +7,12 @@ import datetime as dt
 import pytest
 
 from extractors.fields import validators as v
-from extractors.fields.numwords import date_to_words, number_to_words, words_to_date
-from extractors.fields.numwords import words_to_number
+from extractors.fields.numwords import (
+    date_to_words,
+    number_to_words,
+    words_to_date,
+    words_to_number,
+)
 
 
 def test_province_list_is_the_circular_07_2016_list() -> None:
@@ -66,11 +70,16 @@ def test_date_order() -> None:
 @pytest.mark.parametrize(
     ("issued_age", "expected_age"),
     [
-        (14.5, 25), (22.9, 25),  # more than two years before 25: to 25
-        (23.1, 40), (24.9, 40),  # within two years of 25: to 40
-        (30, 40), (38.1, 60),  # within two years of 40: to 60
-        (45, 60), (57.9, 60),
-        (58.1, None), (70, None),  # within two years of 60, or older: no expiry
+        (14.5, 25),
+        (22.9, 25),  # more than two years before 25: to 25
+        (23.1, 40),
+        (24.9, 40),  # within two years of 25: to 40
+        (30, 40),
+        (38.1, 60),  # within two years of 40: to 60
+        (45, 60),
+        (57.9, 60),
+        (58.1, None),
+        (70, None),  # within two years of 60, or older: no expiry
     ],
 )
 def test_expiry_rule(issued_age: float, expected_age: int | None) -> None:
@@ -99,8 +108,10 @@ def test_good_names(name: str) -> None:
     assert v.check_name(name) == []
 
 
-@pytest.mark.parametrize("name", ["nguyễn văn an", "NguyỄn Văn An", "Nguyễn văn An", "Nguyễn",
-                                  "Nguy3n Văn An", "Trần Thị B."])
+@pytest.mark.parametrize(
+    "name",
+    ["nguyễn văn an", "NguyỄn Văn An", "Nguyễn văn An", "Nguyễn", "Nguy3n Văn An", "Trần Thị B."],
+)
 def test_bad_names(name: str) -> None:
     assert v.check_name(name)
 
@@ -108,9 +119,16 @@ def test_bad_names(name: str) -> None:
 @pytest.mark.parametrize(
     ("number", "words"),
     [
-        (0, "không"), (5, "năm"), (10, "mười"), (15, "mười lăm"), (21, "hai mươi mốt"),
-        (24, "hai mươi tư"), (105, "một trăm linh năm"), (1990, "một nghìn chín trăm chín mươi"),
-        (2005, "hai nghìn không trăm linh năm"), (2024, "hai nghìn không trăm hai mươi tư"),
+        (0, "không"),
+        (5, "năm"),
+        (10, "mười"),
+        (15, "mười lăm"),
+        (21, "hai mươi mốt"),
+        (24, "hai mươi tư"),
+        (105, "một trăm linh năm"),
+        (1990, "một nghìn chín trăm chín mươi"),
+        (2005, "hai nghìn không trăm linh năm"),
+        (2024, "hai nghìn không trăm hai mươi tư"),
     ],
 )
 def test_number_words(number: int, words: str) -> None:
@@ -134,7 +152,8 @@ def test_dates_in_words_round_trip_and_may() -> None:
         d = dt.date(1950, 1, 1) + dt.timedelta(days=offset)
         assert words_to_date(date_to_words(d)) == d
     assert words_to_date("Ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi tư") == (
-        dt.date(2024, 3, 15))
+        dt.date(2024, 3, 15)
+    )
     assert words_to_date("ngày ba mươi tháng hai năm hai nghìn") is None
 
 

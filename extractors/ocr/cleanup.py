@@ -2,8 +2,8 @@
 
 Stages (in pipeline order): `suppress_colour` (red seals, blue signatures → paper),
 `remove_borders` (dark scanner borders), `flatten_lighting` (lid shadows, uneven phone lighting),
-`normalise_resolution` (body text ~30 px high), `denoise` (speckle, only when measured),
-`deskew` (±15°, to 0.2°),
+`denoise` (specks removed, only when the page has many), `normalise_resolution` (body text
+~30 px high), `deskew` (±15°, to 0.2°),
 `binarise` (adaptive, off unless asked). Orientation (0/90/180/270) needs the OCR engine and lives
 in `extractors.ocr.pipeline`; `deskew` only flags a page whose lines run vertically.
 
@@ -101,27 +101,41 @@ def to_grey(image: Array, *, suppress_colour: bool) -> tuple[Array, bool]:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), False
 
 
-def estimate_text_height(grey: Array) -> float | None:
+@dataclass(frozen=True)
+class Components:
+    """Ink components of an Otsu-binarised page: one pass shared by several stages.
+    `stats` rows are (left, top, width, height, area) in float, background removed."""
+
+    stats: Array
+    labels: Array | None = None
+
+    @classmethod
+    def of(cls, grey: Array) -> Components:
+        _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        return cls(stats[1:, :5].astype(np.float64), labels)
+
+    def scaled(self, factor: float) -> Components:
+        stats = self.stats * np.array([factor, factor, factor, factor, factor * factor])
+        return Components(stats)
+
+    def without(self, keep: Array) -> Components:
+        return Components(self.stats[keep])
+
+
+def text_height(components: Components, shape: tuple[int, ...]) -> float | None:
     """Ascender height of body text: 75th percentile of character-sized component heights."""
-    h, w = grey.shape[:2]
-    step = max(1, int(max(h, w) / 2500))
-    small = grey[::step, ::step] if step > 1 else grey
-    _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    heights = stats[1:, cv2.CC_STAT_HEIGHT].astype(np.float64)
-    widths = stats[1:, cv2.CC_STAT_WIDTH]
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    _, _, widths, heights, areas = components.stats.T
     # characters: not specks, not rules or borders, not whole photos
-    keep = (
-        (heights >= 4)
-        & (areas >= 8)
-        & (heights < small.shape[0] / 8)
-        & (widths < small.shape[1] / 8)
-    )
-    heights = heights[keep]
-    if heights.size < 30:
+    keep = (heights >= 4) & (areas >= 8) & (heights < shape[0] / 8) & (widths < shape[1] / 8)
+    if np.count_nonzero(keep) < 30:
         return None
-    return float(np.percentile(heights, 75)) * step
+    return float(np.percentile(heights[keep], 75))
+
+
+def estimate_text_height(grey: Array) -> float | None:
+    """Ascender height of body text in pixels, or None on a page without enough text."""
+    return text_height(Components.of(grey), grey.shape)
 
 
 def suppress_borders(grey: Array) -> tuple[Array, bool]:
@@ -166,22 +180,26 @@ def flatten(grey: Array, text_height: float) -> tuple[Array, float]:
     return flat, spread
 
 
-def speckle_ratio(grey: Array) -> float:
-    """Share of ink components that are isolated 1-3 px specks."""
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    if areas.size == 0:
-        return 0.0
-    return float(np.count_nonzero(areas <= 4)) / areas.size
+def speckle_ratio(components: Components) -> float:
+    """Share of ink components that are isolated 1-2 px specks."""
+    areas = components.stats[:, 4]
+    return float(np.count_nonzero(areas <= 2)) / areas.size if areas.size else 0.0
 
 
-def _baseline_points(grey: Array, text_height: float) -> Array:
+def remove_specks(grey: Array, components: Components) -> tuple[Array, Components]:
+    """Paint white the components of at most 2 px (dust, speckle; a dot-below is larger)."""
+    assert components.labels is not None
+    tiny = components.stats[:, 4] <= 2
+    lookup = np.concatenate([[False], tiny])
+    out = grey.copy()
+    out[lookup[components.labels]] = 255
+    return out, components.without(~tiny)
+
+
+def _baseline_points(components: Components, height: float) -> Array:
     """Bottom-centre of each character-sized component: points that lie on text baselines."""
-    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    x, y, bw, bh = (stats[1:, i].astype(np.float64) for i in range(4))
-    keep = (bh > text_height * 0.3) & (bh < text_height * 2.5) & (bw < text_height * 4)
+    x, y, bw, bh, _ = components.stats.T
+    keep = (bh > height * 0.3) & (bh < height * 2.5) & (bw < height * 4)
     return np.stack([x[keep] + bw[keep] / 2, y[keep] + bh[keep]], axis=1)
 
 
@@ -197,15 +215,17 @@ def _sharpness(points: Array, angles: Array, bin_size: float) -> Array:
     return scores
 
 
-def estimate_skew(grey: Array, text_height: float) -> tuple[float, bool]:
+def estimate_skew(
+    grey: Array, height: float, components: Components | None = None
+) -> tuple[float, bool]:
     """(angle, sideways): the counter-clockwise turn in degrees (within ±15°) that makes text lines
     horizontal, and whether lines run closer to vertical than horizontal."""
-    points = _baseline_points(grey, text_height)
+    points = _baseline_points(components or Components.of(grey), height)
     if len(points) < 20:
         return 0.0, False
     if len(points) > 6000:
         points = points[np.random.default_rng(0).choice(len(points), 6000, replace=False)]
-    bin_size = max(1.0, text_height / 6)
+    bin_size = max(1.0, height / 6)
     coarse = np.arange(-MAX_SKEW, MAX_SKEW + 0.01, 0.5)
     scores = _sharpness(points, coarse, bin_size)
     turned = _sharpness(points[:, ::-1].copy(), coarse, bin_size)  # same test with x and y swapped
@@ -278,17 +298,24 @@ def clean(
         if changed:
             page = page.then(cleaned, "borders")
             _debug(debug_dir, debug_name, 1, "borders", page.image)
-    text_height = estimate_text_height(page.image) or TARGET_TEXT_HEIGHT
+    components = Components.of(page.image)
+    height = text_height(components, page.image.shape) or TARGET_TEXT_HEIGHT
     if options.flatten_lighting:
-        flat, spread = flatten(page.image, text_height)
+        flat, spread = flatten(page.image, height)
         if spread > 12:  # only when the paper is visibly uneven; else keep the original greys
             page = page.then(flat, "lighting")
+            components = Components.of(page.image)
+            height = text_height(components, page.image.shape) or height
             _debug(debug_dir, debug_name, 2, "lighting", page.image)
+    if options.denoise and speckle_ratio(components) > 0.2:
+        cleaned, components = remove_specks(page.image, components)
+        page = page.then(cleaned, "denoise")
+        _debug(debug_dir, debug_name, 3, "denoise", page.image)
     if options.normalise_resolution:
-        factor = options.target_text_height / text_height
+        factor = options.target_text_height / height
         if not 0.8 <= factor <= 1.25:
             factor = min(max(factor, 0.35), 4.0)
-            image2 = cv2.resize(
+            resized = cv2.resize(
                 page.image,
                 None,
                 fx=factor,
@@ -296,20 +323,18 @@ def clean(
                 interpolation=cv2.INTER_CUBIC if factor > 1 else cv2.INTER_AREA,
             )
             matrix = np.diag([factor, factor, 1.0])
-            page = page.then(image2, "resolution", matrix, scale=factor, dpi=page.dpi * factor)
-            text_height *= factor
-            _debug(debug_dir, debug_name, 3, "resolution", page.image)
-    if options.denoise and speckle_ratio(page.image) > 0.25:
-        page = page.then(cv2.medianBlur(page.image, 3), "denoise")
-        _debug(debug_dir, debug_name, 4, "denoise", page.image)
+            page = page.then(resized, "resolution", matrix, scale=factor, dpi=page.dpi * factor)
+            components = components.scaled(factor)
+            height *= factor
+            _debug(debug_dir, debug_name, 4, "resolution", page.image)
     if options.deskew:
-        angle, sideways = estimate_skew(page.image, text_height)
+        angle, sideways = estimate_skew(page.image, height, components)
         page = replace(page, sideways=sideways)
         if not sideways and abs(angle) >= 0.05:
             page = turn(page, angle, "deskew")
             _debug(debug_dir, debug_name, 5, "deskew", page.image)
     if options.binarise:
-        block = int(text_height * 2) | 1
+        block = int(height * 2) | 1
         binary = cv2.adaptiveThreshold(
             page.image, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block, 15
         )

@@ -3,8 +3,9 @@
 Tesseract's lines are first cut where a line has a gap wider than a couple of character heights
 (a header line that Tesseract ran across both columns: `UBND TỈNH …   CỘNG HÒA …`). The pieces
 are then ordered by a recursive XY-cut that prefers columns: a region is split at a vertical band of
-white that crosses all of it (left before right), otherwise at its widest horizontal gap (top
-before bottom); a region that cannot be cut keeps Tesseract's order.
+white that crosses all of it when the pieces on either side run alongside each other (left before
+right), otherwise at its widest horizontal gap (top before bottom); a region that cannot be cut
+keeps Tesseract's order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from statistics import median
 from extractors.ocr.engine import LOW_CONFIDENCE, EngineWord
 from extractors.ocr.model import Word
 
+NOISE_GAP = 0.8  # × word height: a punctuation-only "word" this far from both neighbours is dirt
 SPLIT_GAP = 1.8  # × word height: a wider gap inside a line separates two columns
+SIDE_BY_SIDE = 0.4  # share of the tallest column's height that the others must run alongside
 COLUMN_GAP = 1.0  # × median line height: a white band this wide separates columns
 
 
@@ -47,9 +50,12 @@ def segments(words: Sequence[EngineWord]) -> list[Segment]:
     for word in words:
         lines.setdefault(word.key, []).append(word)
     out: list[Segment] = []
-    for line in lines.values():
-        line.sort(key=lambda w: w.bbox[0])
-        height = median(w.bbox[3] - w.bbox[1] for w in line)
+    for found in lines.values():
+        found.sort(key=lambda w: w.bbox[0])
+        height = median(w.bbox[3] - w.bbox[1] for w in found)
+        line = _without_dirt(found, height)
+        if not line:
+            continue
         run = [line[0]]
         for word in line[1:]:
             if word.bbox[0] - run[-1].bbox[2] > SPLIT_GAP * height:
@@ -58,6 +64,19 @@ def segments(words: Sequence[EngineWord]) -> list[Segment]:
             run.append(word)
         out.append(Segment(tuple(run), len(out)))
     return out
+
+
+def _without_dirt(line: list[EngineWord], height: float) -> list[EngineWord]:
+    """Drop punctuation-only words standing alone: specks and scanner dirt read as `_`, `.`, `'`."""
+    kept: list[EngineWord] = []
+    for i, word in enumerate(line):
+        if not any(c.isalnum() for c in word.text):
+            before = word.bbox[0] - line[i - 1].bbox[2] if i else float("inf")
+            after = line[i + 1].bbox[0] - word.bbox[2] if i + 1 < len(line) else float("inf")
+            if min(before, after) > NOISE_GAP * height:
+                continue
+        kept.append(word)
+    return kept
 
 
 def _gaps(intervals: list[tuple[int, int]], minimum: float) -> list[tuple[float, float]]:
@@ -72,9 +91,26 @@ def _gaps(intervals: list[tuple[int, int]], minimum: float) -> list[tuple[float,
     return gaps
 
 
-def _order(region: list[Segment], line_height: float, out: list[list[Segment]]) -> None:
+def _side_by_side(groups: list[list[Segment]]) -> bool:
+    """Columns run alongside each other: each one's height overlaps the tallest's by
+    `SIDE_BY_SIDE` or more. (A header's right block over a page whose body happens to be short
+    leaves a white band too, but the body must then be read after the whole header.)"""
+    extents = [(min(s.box[1] for s in g), max(s.box[3] for s in g)) for g in groups if g]
+    tallest = max(b - a for a, b in extents)
+    for top, bottom in extents:
+        for other_top, other_bottom in extents:
+            overlap = min(bottom, other_bottom) - max(top, other_top)
+            if overlap < SIDE_BY_SIDE * tallest:
+                return False
+    return True
+
+
+def _order(
+    region: list[Segment], line_height: float, out: list[tuple[int, list[Segment]]], block: int
+) -> None:
+    """Append (block id, segments) leaves in reading order; each column gets a new block id."""
     if len(region) <= 1:
-        out.append(region)
+        out.append((block, region))
         return
     columns = _gaps([(s.box[0], s.box[2]) for s in region], COLUMN_GAP * line_height)
     if columns:
@@ -83,9 +119,10 @@ def _order(region: list[Segment], line_height: float, out: list[list[Segment]]) 
         for seg in region:
             centre = (seg.box[0] + seg.box[2]) / 2
             groups[sum(centre > c for c in cuts)].append(seg)
-        for group in groups:
-            _order(group, line_height, out)
-        return
+        if _side_by_side(groups):
+            for group in groups:
+                _order(group, line_height, out, block=max(b for b, _ in out or [(block, [])]) + 1)
+            return
     rows = _gaps([(s.box[1], s.box[3]) for s in region], 1)
     if rows:
         start, end = max(rows, key=lambda g: g[1] - g[0])
@@ -93,20 +130,31 @@ def _order(region: list[Segment], line_height: float, out: list[list[Segment]]) 
         top = [s for s in region if (s.box[1] + s.box[3]) / 2 < cut]
         bottom = [s for s in region if (s.box[1] + s.box[3]) / 2 >= cut]
         if top and bottom:
-            _order(top, line_height, out)
-            _order(bottom, line_height, out)
+            _order(top, line_height, out, block)
+            _order(bottom, line_height, out, block)
             return
-    out.append(sorted(region, key=lambda s: s.order))
+    out.append((block, sorted(region, key=lambda s: s.order)))
 
 
 def reading_order(words: Sequence[EngineWord]) -> list[list[Segment]]:
-    """Blocks of segments in reading order."""
+    """Blocks (columns, header blocks) of segments, in reading order."""
     if not words:
         return []
     pieces = segments(words)
+    if not pieces:
+        return []
     line_height = float(median(s.height for s in pieces))
+    leaves: list[tuple[int, list[Segment]]] = []
+    _order(pieces, max(line_height, 1.0), leaves, 0)
     blocks: list[list[Segment]] = []
-    _order(pieces, max(line_height, 1.0), blocks)
+    index: dict[int, int] = {}
+    last = None
+    for block, leaf in leaves:
+        if block != last or block not in index:
+            index[block] = len(blocks)
+            blocks.append([])
+        blocks[index[block]].extend(leaf)
+        last = block
     return blocks
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import glob
 import io
+import math
 import os
+import statistics
 import zlib
 from pathlib import Path
 
@@ -114,36 +116,51 @@ def _display_to_user(rotate: int, width: float, height: float, x0: float, y0: fl
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.3f}".rstrip("0").rstrip(".") or "0"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def text_layer(page: OcrPage, shown_width: float, shown_height: float) -> bytes:
-    """Content-stream operators drawing the page's words invisibly, in shown-page points."""
+    """Content-stream operators drawing the page's words invisibly, in shown-page points.
+
+    Words of a line sit on one straight baseline at the page's skew angle (the image is not
+    deskewed, so neither is its text layer); each word is stretched over its box and followed
+    by a space glyph stretched over the gap to the next word, so extraction sees words and
+    spaces where they are."""
     if not page.words or not page.width or not page.height:
         return b""
     sx, sy = shown_width / page.width, shown_height / page.height
+    theta = math.radians(-page.skew)  # deskew turned the image by `skew`: the text runs at -skew
+    slope, cos, sin = math.tan(theta), math.cos(theta), math.sin(theta)
     lines: dict[int, list[Word]] = {}
     for word in page.words:
         lines.setdefault(word.line, []).append(word)
     out = ["BT", "3 Tr"]
     for words in lines.values():
-        height_px = max(w.bbox[3] for w in words) - min(w.bbox[1] for w in words)
-        size = max(height_px * sy, 1.0)
+        boxes = [(w.bbox[0] * sx, shown_height - w.bbox[3] * sy, w.bbox[2] * sx) for w in words]
+        heights = [
+            (w.bbox[3] - w.bbox[1]) * sy - abs(sin) * (w.bbox[2] - w.bbox[0]) * sx for w in words
+        ]
+        size = max(statistics.median(heights), 1.0)
+        # baseline y = intercept + slope·x; a box's lowest corner is its left end when the line
+        # rises to the right, its right end when it falls
+        intercept = statistics.median(
+            bottom - slope * (left if slope >= 0 else right) for left, bottom, right in boxes
+        )
         out.append(f"/Focr {_fmt(size)} Tf")
-        for i, word in enumerate(words):
-            text = word.text + " "
-            left = word.bbox[0] * sx
-            if i + 1 < len(words) and words[i + 1].bbox[0] > word.bbox[2]:
-                right = words[i + 1].bbox[0] * sx
-            else:
-                right = word.bbox[2] * sx + size * 0.25
-            natural = len(text.encode("utf-16-be")) // 2 * size * GLYPH_WIDTH / 1000
-            stretch = max(1.0, 100.0 * (right - left) / natural) if natural else 100.0
-            baseline = shown_height - word.bbox[3] * sy
-            encoded = text.encode("utf-16-be").hex().upper()
-            out.append(
-                f"{_fmt(stretch)} Tz 1 0 0 1 {_fmt(left)} {_fmt(baseline)} Tm <{encoded}> Tj"
-            )
+        for i, (word, (left, _, right)) in enumerate(zip(words, boxes, strict=True)):
+            length = (right - left) / cos
+            units = len(word.text.encode("utf-16-be")) // 2
+            natural = units * size * GLYPH_WIDTH / 1000
+            stretch = max(1.0, 100.0 * length / natural) if natural else 100.0
+            y = intercept + slope * left
+            matrix = f"{_fmt(cos)} {_fmt(sin)} {_fmt(-sin)} {_fmt(cos)} {_fmt(left)} {_fmt(y)}"
+            encoded = word.text.encode("utf-16-be").hex().upper()
+            out.append(f"{_fmt(stretch)} Tz {matrix} Tm <{encoded}> Tj")
+            following = boxes[i + 1][0] if i + 1 < len(words) else right + size * 0.25
+            gap = max((following - right) / cos, size * 0.05)
+            space = 100.0 * gap / (size * GLYPH_WIDTH / 1000)
+            out.append(f"{_fmt(space)} Tz <0020> Tj")
     out.append("ET")
     return ("\n".join(out) + "\n").encode("ascii")
 

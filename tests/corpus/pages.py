@@ -104,6 +104,8 @@ class Page:
     level: Level = "clean"
     skew: float = 0.0  # degrees the content was turned (counter-clockwise positive)
     header_blocks: tuple[str, ...] = field(default=())  # left block text, right block text
+    line_tops: tuple[int, ...] = field(default=())  # y of each ground-truth line (clean page)
+    line_height: int = 0
 
 
 def _font(name: str, size_px: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
@@ -152,6 +154,7 @@ def render_page(
     line_h = round(px * 1.35)
     y = top
     truth: list[str] = []
+    tops: list[int] = []
     blocks: list[str] = []
     if header:
         k = rng.randrange(len(PROVINCES))
@@ -186,12 +189,14 @@ def render_page(
             y += line_h
         blocks = ["\n".join(left), "\n".join(right)]
         truth.extend(blocks)
+        tops.extend([top + i * line_h for i in range(3)] * 2)
         y += line_h
         kind = rng.choice(TYPES)
         for text, fnt in ((kind, bold_font), (rng.choice(SUBJECTS), body_font)):
             tw = fnt.getlength(text)
             draw.text(((width - tw) / 2, y), text, font=fnt, fill=0)
             truth.append(text)
+            tops.append(y)
             y += line_h
         y += line_h // 2
     usable = width - margin_left - margin_right
@@ -205,11 +210,12 @@ def render_page(
             x = margin_left + (px * 2 if j == 0 else 0)
             draw.text((x, y), line, font=body_font, fill=0)
             truth.append(line)
+            tops.append(y)
             y += line_h
         y += line_h // 3
     image = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_GRAY2BGR)
     text = unicodedata.normalize("NFC", "\n".join(truth))
-    return Page(image, text, dpi, font, size_pt, "clean", 0.0, tuple(blocks))
+    return Page(image, text, dpi, font, size_pt, "clean", 0.0, tuple(blocks), tuple(tops), line_h)
 
 
 def rotate(image: np.ndarray[Any, Any], angle: float, *, fill: int = 255) -> np.ndarray[Any, Any]:
@@ -294,18 +300,17 @@ def degrade(page: Page, level: Level, seed: int) -> Page:
 def add_seal_and_signature(page: Page, seed: int) -> Page:
     """Stamp a red seal and a blue signature stroke over the body text, as on an issued result."""
     rng = random.Random(seed)
-    image = page.image.copy()
-    h, w = image.shape[:2]
+    h, w = page.image.shape[:2]
+    ink = np.full((h, w, 3), 255, np.uint8)  # drawn apart, then multiplied: ink over ink
     cx, cy = w // 2 + rng.randint(-200, 200), h // 3 + rng.randint(-100, 300)
-    cv2.circle(image, (cx, cy), 260, (40, 40, 220), 14)
-    cv2.circle(image, (cx, cy), 200, (40, 40, 220), 6)
-    cv2.putText(
-        image, "UBND", (cx - 150, cy + 30), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (40, 40, 220), 10
-    )
+    cv2.circle(ink, (cx, cy), 260, (40, 40, 220), 14)
+    cv2.circle(ink, (cx, cy), 200, (40, 40, 220), 6)
+    cv2.putText(ink, "UBND", (cx - 150, cy + 30), cv2.FONT_HERSHEY_SIMPLEX, 3.0, (40, 40, 220), 10)
     xs = np.linspace(cx - 500, cx + 500, 60)
     ys = cy + 120 + 80 * np.sin(xs / 60.0)
     points = np.stack([xs, ys], axis=1).astype(np.int32)
-    cv2.polylines(image, [points], False, (200, 60, 20), 8)
+    cv2.polylines(ink, [points], False, (200, 60, 20), 8)
+    image = (page.image.astype(np.uint16) * ink // 255).astype(np.uint8)
     return replace(page, image=image)
 
 
@@ -333,3 +338,44 @@ def corpus(level: Level, count: int, seed: int = 0) -> Iterator[Page]:
             seed * 1000 + i, font=fonts[i % len(fonts)], size_pt=sizes[i % len(sizes)]
         )
         yield degrade(page, level, seed * 1000 + i + 7)
+
+
+def render_columns(seed: int, *, font: str = "Liberation Serif", size_pt: float = 12.0) -> Page:
+    """A half page set in two columns (a newsletter or a gazette page): ground truth is the left
+    column, then the right one."""
+    rng = random.Random(seed)
+    dpi = 300
+    width, height = 2480, 1700
+    canvas = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(canvas)
+    px = round(size_pt * dpi / 72)
+    body = _font(font, px)
+    margin, gutter = 250, 160
+    column_w = (width - 2 * margin - gutter) / 2
+    line_h = round(px * 1.35)
+    truth: list[str] = []
+    for col in range(2):
+        x0 = margin + col * (column_w + gutter)
+        y = 200
+        while y < height - 200 - line_h * 6:
+            text = " ".join(rng.choice(SENTENCES) for _ in range(2))
+            for line in _wrap(text, body, column_w):
+                draw.text((x0, y), line, font=body, fill=0)
+                truth.append(line)
+                y += line_h
+            y += line_h // 2
+    image = cv2.cvtColor(np.asarray(canvas), cv2.COLOR_GRAY2BGR)
+    return Page(image, unicodedata.normalize("NFC", "\n".join(truth)), dpi, font, size_pt)
+
+
+def crop(page: Page, height: int) -> Page:
+    """The top of a clean page from `render_page`: the lines that fit in `height` pixels, image
+    and ground truth alike (the rest is painted white)."""
+    lines = page.text.split("\n")
+    assert len(lines) == len(page.line_tops), "crop needs a page from render_page"
+    fits = [top + page.line_height <= height for top in page.line_tops]
+    kept = fits.index(False) if False in fits else len(lines)
+    image = page.image[:height].copy()
+    if kept < len(lines):
+        image[page.line_tops[kept] - page.line_height // 4 :] = 255
+    return replace(page, image=image, text="\n".join(lines[:kept]), line_tops=page.line_tops[:kept])

@@ -1,0 +1,119 @@
+"""Existing text layers: a good one is kept (no OCR), a bad one is detected and re-OCR'd."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+from corpus.pages import Page
+from ocr_compare import cer, normalise
+from PIL import Image
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from extractors.ocr import OcrOptions, ocr_document
+from extractors.ocr.textlayer import judge, read_text_layer
+
+A4 = (595.28, 841.89)
+
+
+def born_digital(path: Path, text: str) -> Path:
+    """A PDF whose text is real text in an embedded TrueType font (what a word processor makes)."""
+    pdfmetrics.registerFont(
+        TTFont("DejaVuSerif", "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+    )
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("DejaVuSerif", 11)
+    y = 780.0
+    for line in text.split("\n"):
+        pdf.drawString(60, y, line)
+        y -= 16
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+def scan_with_layer(path: Path, page: Page, layer: str) -> Path:
+    """A scanner's PDF: the page image with an invisible text layer made by old software."""
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    rgb = Image.fromarray(page.image[:, :, ::-1])
+    height_pt = A4[0] * rgb.height / rgb.width
+    pdf.drawImage(ImageReader(rgb), 0, A4[1] - height_pt, A4[0], height_pt)
+    text = pdf.beginText(40, 800)
+    text.setTextRenderMode(3)
+    text.setFont("Helvetica", 10)  # WinAnsi: what such software wrote
+    for line in layer.split("\n"):
+        text.textLine(line)
+    pdf.drawText(text)
+    pdf.showPage()
+    pdf.save()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc", "good"),
+        ("Annual report of the company for the year, audited by the board", "good"),
+        ("CONG HOA XA HOI CHU NGHIA VIET NAM Doc lap - Tu do - Hanh phuc UBND THANH PHO", "bad"),
+        ("UBND THANH PHO DA NANG CONG Hcok xA HQI CHU NGHiA VIET NAM Doc lap Tu do", "bad"),
+        ("Coäng hoøa xaõ hoäi chuû nghóa Vieät Nam Ñoäc laäp - Töï do - Haïnh phuùc", "bad"),  # VNI
+        ("Céng hßa x· héi chñ nghÜa ViÖt Nam §éc lËp - Tù do - H¹nh phóc", "bad"),  # TCVN3
+        ("", "none"),
+        ("  12 / 3  ", "none"),
+    ],
+)
+def test_text_layer_judgement(text: str, verdict: str) -> None:
+    assert judge(text).verdict == verdict
+
+
+def test_a_born_digital_pdf_is_read_from_its_text_layer(header_page: Page, tmp_path: Path) -> None:
+    path = born_digital(tmp_path / "digital.pdf", header_page.text)
+    result = ocr_document(path, OcrOptions(jobs=1))
+    (page,) = result.pages
+    assert page.source == "text-layer"
+    assert page.confidence == 1.0
+    assert normalise(page.text) == normalise(header_page.text)
+    assert page.words[0].text == "UBND"
+    assert page.words[0].bbox[0] == pytest.approx(60 * 300 / 72, abs=3)
+
+
+def test_an_empty_user_password_pdf_opens(header_page: Page, tmp_path: Path) -> None:
+    plain = born_digital(tmp_path / "plain.pdf", header_page.text)
+    locked = tmp_path / "restricted.pdf"
+    with pikepdf.open(plain) as pdf:
+        restrict = pikepdf.Permissions(modify_other=False, extract=False)
+        pdf.save(locked, encryption=pikepdf.Encryption(user="", owner="owner", allow=restrict))
+    result = ocr_document(locked, OcrOptions(jobs=1))
+    assert normalise(result.text) == normalise(header_page.text)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        "UBND TINH QUANG NAM CONG HOA XA HOI CHU NGHIA VIET NAM\n"
+        "SO NOI VU Doc lap - Tu do - Hanh phuc",
+        "UBND TØNH QUAÛNG NAM COÄNG HOØA XAÕ HOÄI CHUÛ NGHÓA VIEÄT NAM\n"
+        "Ñoäc laäp - Töï do - Haïnh phuùc",
+    ],
+    ids=["winansi-without-diacritics", "vni"],
+)
+def test_a_bad_text_layer_is_re_ocred(header_page: Page, tmp_path: Path, layer: str) -> None:
+    path = scan_with_layer(tmp_path / "scan.pdf", header_page, layer)
+    found, _, _, _ = read_text_layer(path, 0)
+    assert judge(found).verdict == "bad"  # there is a layer, and it is judged bad
+    result = ocr_document(path, OcrOptions(jobs=1))
+    (page,) = result.pages
+    assert page.source == "ocr"
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page.text
+    assert cer(header_page.text, page.text) <= 0.02
+
+
+def test_keep_text_layer_off_forces_ocr(header_page: Page, tmp_path: Path) -> None:
+    path = born_digital(tmp_path / "digital.pdf", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    result = ocr_document(path, OcrOptions(jobs=1, keep_text_layer=False))
+    assert result.pages[0].source == "ocr"
+    assert "CỘNG HÒA" in result.pages[0].text

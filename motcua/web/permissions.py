@@ -36,7 +36,7 @@ class Permission(StrEnum):
     self_read = "self.read"  # who am I
     dossiers_read = "dossiers.read"  # list, filter and show dossiers
     dossiers_update = "dossiers.update"  # request a supplement, record the return
-    receipts_read = "receipts.read"  # download the receipt (Mẫu 01)
+    receipts_read = "receipts.read"  # print the receipt (Mẫu 01) and supplement request (Mẫu 02)
     reports_read = "reports.read"  # the on-time report
     audit_read = "audit.read"  # the audit log and its verification
     accounts_manage = "accounts.manage"  # users and API tokens

@@ -154,3 +154,20 @@ def test_on_time_report(shared_world: WebWorld, clients: dict[str, TestClient]) 
     assert "100.00%" in page.text
     bad = clients["leader"].get("/api/v1/reports/on-time?date_from=2026-05-01&date_to=2026-04-01")
     assert bad.status_code == 400
+
+
+def test_supplement_request_pdf(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    page = clerk.get(f"/dossiers/{world.incomplete.code}")
+    assert f"/dossiers/{world.incomplete.code}/supplement-request.pdf" in page.text
+    r = clerk.get(f"/dossiers/{world.incomplete.code}/supplement-request.pdf")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    text = pypdfium2.PdfDocument(io.BytesIO(r.content))[0].get_textpage().get_text_range()
+    assert "PHIẾU YÊU CẦU BỔ SUNG" in text
+    assert "Căn cước công dân của người yêu cầu" in text  # what is missing
+    assert world.incomplete.code in text
+    r = clerk.get(f"/api/v1/dossiers/{world.complete.code}/supplement-request.pdf")
+    assert r.status_code == 409
+    actions = [e.action for e in world.services.audit.entries(target_id=world.incomplete.code)]
+    assert actions == ["dossier.supplement_notice_printed"]

@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dossiers.calendar import VN_TZ
-from dossiers.forms.notices import Citizen, render_receipt
+from dossiers.forms.notices import Citizen, render_receipt, render_supplement_request
 from dossiers.register import Dossier, Status
 from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
 from motcua.types import fold, mask_id
@@ -270,11 +270,43 @@ def _receipt_pdf(services: Services, principal: Principal, code: str) -> Respons
         content = out.read_bytes()
     services.audit.append(actor=principal.actor, action="dossier.receipt_printed",
                           target_kind="dossier", target_id=code)  # fmt: skip
+    return _pdf_response(content, f"phieu-tiep-nhan-{code}.pdf")
+
+
+def _supplement_pdf(services: Services, principal: Principal, code: str) -> Response:
+    """Mẫu 02 for a dossier waiting for a supplement, dated the day it was requested."""
+    dossier = _get(services, code)
+    if dossier.status is not Status.supplement_requested:
+        raise CheckFailedError(
+            f"dossier {code} is {dossier.status.value}, not waiting for a supplement",
+            hint="the supplement request is printed while the dossier waits for it",
+        )
+    procedure = services.catalogue.get(dossier.procedure_key)
+    asked = [h for h in dossier.history if h.status is Status.supplement_requested]
+    with tempfile.TemporaryDirectory(prefix="motcua-supplement-") as folder:
+        out = Path(folder) / "supplement.pdf"
+        render_supplement_request(
+            out,
+            office=services.office,
+            citizen=Citizen(name=dossier.citizen_name or "……………………"),
+            procedure=procedure,
+            missing_kinds=list(dossier.missing_components),
+            requested_on=asked[-1].at.date() if asked else _today(),
+            dossier_code=dossier.code,
+            clerk_name=principal.display_name if principal.kind == "user" else None,
+        )
+        content = out.read_bytes()
+    services.audit.append(actor=principal.actor, action="dossier.supplement_notice_printed",
+                          target_kind="dossier", target_id=code)  # fmt: skip
+    return _pdf_response(content, f"phieu-yeu-cau-bo-sung-{code}.pdf")
+
+
+def _pdf_response(content: bytes, filename: str) -> Response:
     return Response(
         content,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="phieu-tiep-nhan-{code}.pdf"',
+            "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
         },
     )
@@ -349,6 +381,16 @@ def api_receipt(request: Request, principal: ReceiptReader, code: str) -> Respon
     return _receipt_pdf(services_of(request), principal, code)
 
 
+@api.get(
+    "/{code}/supplement-request.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="The request to supplement the dossier (Mẫu 02)",
+)
+def api_supplement_pdf(request: Request, principal: ReceiptReader, code: str) -> Response:
+    return _supplement_pdf(services_of(request), principal, code)
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -409,6 +451,7 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "can_request_supplement": dossier.status in (Status.received, Status.processing),
             "can_return": dossier.status is Status.result_signed,
             "can_print_receipt": dossier.due_date is not None,
+            "can_print_supplement": dossier.status is Status.supplement_requested,
         },
     )
 
@@ -437,3 +480,8 @@ def returned_form(
 @pages.get("/dossiers/{code}/receipt.pdf")
 def receipt_page(request: Request, principal: ReceiptReader, code: str) -> Response:
     return _receipt_pdf(services_of(request), principal, code)
+
+
+@pages.get("/dossiers/{code}/supplement-request.pdf")
+def supplement_pdf_page(request: Request, principal: ReceiptReader, code: str) -> Response:
+    return _supplement_pdf(services_of(request), principal, code)

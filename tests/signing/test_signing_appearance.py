@@ -172,3 +172,34 @@ def test_appearance_font_is_embedded_with_vietnamese_glyphs_and_sane_widths(
             float(w) for entry in descendant.W if isinstance(entry, pikepdf.Array) for w in entry
         ]
         assert widths and max(widths) <= 1000  # glyph widths in 1/1000 em, not font units
+
+
+def test_time_shown_is_the_signing_time_in_vietnam_time(leader_signed: Path, pki: TestPki) -> None:
+    from signing import verify_pdf
+    from signing.verify import iso_vn
+
+    report = verify_pdf(leader_signed, trust=[pki.root_cert], fetch=False)
+    shown = iso_vn(report.signatures[0].signing_time)
+    assert shown is not None and shown.endswith("+07:00")
+    with pikepdf.open(leader_signed) as doc:
+        annot = next(a for a in doc.pages[1].Annots if str(a.get("/T", "")) == "motcua_leader")
+        lines = [
+            str(operands[1].ActualText)
+            for operands, operator in pikepdf.parse_content_stream(annot.AP.N)
+            if str(operator) == "BDC" and "/ActualText" in operands[1]
+        ]
+    assert f"Thời gian ký: {shown}" in lines, lines
+    assert "Ký bởi: Nguyễn Văn An" in lines
+
+
+def test_leader_box_falls_back_to_bottom_right_without_a_name_block(
+    pki: TestPki, leader: LoadedSigner, tmp_path: Path
+) -> None:
+    from signing.samples import result_pdf
+
+    spec = SignatureSpec(role=Role.leader, level=Level.B_B, signer_name="Người Không Có Tên")
+    out = tmp_path / "fallback.pdf"
+    sign_pdf(result_pdf(pages=1), out, spec, leader)
+    x1, y1, x2, _y2, page = _rect(out, "motcua_leader")
+    assert page == 1
+    assert x1 > 595 / 2 and y1 < 200 and x2 <= 595

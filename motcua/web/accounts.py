@@ -313,3 +313,32 @@ def _token(row: TokenRow) -> ApiToken:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
     )
+
+
+class SignInThrottle:
+    """Failed sign-ins counted per user name and per client address in a moving window.
+
+    In memory (the `limits` library's MemoryStorage): one `motcua serve` process is one office's
+    server; several processes would each count on their own.
+    """
+
+    def __init__(self, per_user: str = "5/15 minutes", per_address: str = "30/15 minutes") -> None:
+        from limits import parse
+        from limits.storage import MemoryStorage
+        from limits.strategies import MovingWindowRateLimiter
+
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_user = parse(per_user)
+        self._per_address = parse(per_address)
+
+    def allowed(self, username: str, address: str) -> bool:
+        return self._limiter.test(
+            self._per_user, "user", username.strip().lower()
+        ) and self._limiter.test(self._per_address, "address", address)
+
+    def failed(self, username: str, address: str) -> None:
+        self._limiter.hit(self._per_user, "user", username.strip().lower())
+        self._limiter.hit(self._per_address, "address", address)
+
+    def succeeded(self, username: str) -> None:
+        self._limiter.clear(self._per_user, "user", username.strip().lower())

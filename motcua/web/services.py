@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
@@ -15,7 +15,7 @@ from dossiers.procedures import Catalogue, load_catalogue
 from dossiers.register import DossierRegister
 from motcua.errors import MotcuaError
 from motcua.settings import Settings
-from motcua.web.accounts import Accounts
+from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.webhooks import WebhookTarget, deliver
@@ -32,6 +32,7 @@ class Services:
     audit: AuditLog
     catalogue: Catalogue
     webhook: WebhookTarget | None
+    sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -161,3 +161,19 @@ def test_session_secret_is_generated_once_private_and_reused(world: WebWorld) ->
     assert TestClient(other, cookies=clerk.cookies).get(
         "/dossiers", follow_redirects=False
     ).status_code == 303  # fmt: skip
+
+
+def test_repeated_failures_lock_the_name_for_a_while(world: WebWorld) -> None:
+    client = TestClient(world.app)
+    token = csrf_from(client.get("/login").text)
+
+    def attempt(username: str, password: str) -> int:
+        data = {"username": username, "password": password, "csrftoken": token}
+        return client.post("/login", data=data, follow_redirects=False).status_code
+
+    assert [attempt("Clerk", f"sai-{i}-mat-khau") for i in range(5)] == [401] * 5
+    assert attempt("clerk", PASSWORD) == 429  # even the right password, for now
+    r = client.post("/login", data={"username": "clerk", "password": PASSWORD,
+                                    "csrftoken": token})  # fmt: skip
+    assert "Đăng nhập sai quá nhiều lần" in r.text
+    assert attempt("leader", PASSWORD) == 303  # other accounts are not locked out

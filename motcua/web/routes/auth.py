@@ -47,12 +47,21 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     services = services_of(request)
+    throttle = services.sign_in_throttle
+    address = request.client.host if request.client else "unknown"
+    if not throttle.allowed(username, address):
+        log.warning("sign-in refused: too many failures for this name or address")
+        context = {"next": _safe_next(next), "username": username,
+                   "error": "Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút."}  # fmt: skip
+        return render(request, "login.html", context, status=429)
     user = services.accounts.authenticate(username, password)
     if user is None:
+        throttle.failed(username, address)
         log.info("failed sign-in")
         context = {"next": _safe_next(next), "error": "Sai tên đăng nhập hoặc mật khẩu.",
                    "username": username}  # fmt: skip
         return render(request, "login.html", context, status=401)
+    throttle.succeeded(username)
     request.session.clear()  # nothing from before the sign-in survives it
     request.session.update({"uid": user.id, "epoch": user.session_epoch})
     request.scope.pop("principal", None)

@@ -29,7 +29,7 @@ from extractors.ocr.cleanup import CleanupOptions
 from extractors.ocr.engine import PageTimeoutError
 from extractors.ocr.model import OcrPage, OcrResult
 from extractors.ocr.pipeline import recognise_page
-from extractors.ocr.sources import PageRef, iter_pages, load_page, page_refs
+from extractors.ocr.sources import HINT_RESCAN, PageRef, iter_pages, load_page, page_refs
 from extractors.ocr.textlayer import text_layer_page
 from motcua.errors import BadArgumentError, InputFileError, MotcuaError
 
@@ -53,7 +53,7 @@ class OcrOptions:
 
     def workers(self) -> int:
         if self.jobs < 0:
-            raise BadArgumentError("--jobs must be 0 (one per core) or more")
+            raise BadArgumentError("--jobs phải là 0 (mỗi lõi một tiến trình) hoặc lớn hơn")
         return self.jobs or (os.cpu_count() or 1)
 
 
@@ -81,39 +81,43 @@ def _failed(ref: PageRef, reason: str) -> OcrPage:
 
 def process_page(ref: PageRef, options: OcrOptions) -> OcrPage:
     """One page of a file: its good text layer, or OCR. Errors come back in `OcrPage.error`."""
+    return _attempt(ref, options)[0]
+
+
+def _attempt(ref: PageRef, options: OcrOptions) -> tuple[OcrPage, str | None]:
+    """(page, reason the page could not even be decoded, if so)."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
         if ref.kind == "pdf" and options.keep_text_layer:
             page, judgement = text_layer_page(Path(ref.path), ref.index)
             if page is not None:
-                return page
+                return page, None
             if judgement.verdict == "bad":
                 log.info("page %d: re-OCR, %s", ref.number, judgement.reason)
         source = load_page(ref)
-        return ocr_page(source.image, ref.number, options, dpi=source.dpi)
+        return ocr_page(source.image, ref.number, options, dpi=source.dpi), None
     except PageTimeoutError:
-        return _failed(ref, f"OCR took longer than {options.page_timeout:g} s")
+        return _failed(ref, f"nhận dạng quá {options.page_timeout:g} s (OCR timeout)"), None
     except InputFileError as exc:
-        return _failed(ref, exc.reason)
+        return _failed(ref, exc.reason), exc.reason
     except MotcuaError:
         raise
     except Exception as exc:  # a damaged page must not sink the document
         log.warning("page %d failed: %s", ref.number, type(exc).__name__)
-        return _failed(ref, f"{type(exc).__name__}: {exc}")
+        return _failed(ref, f"{type(exc).__name__}: {exc}"), None
 
 
 def _pages(
     refs: list[PageRef], options: OcrOptions, pool: ProcessPoolExecutor | None
-) -> Iterator[OcrPage]:
+) -> Iterator[tuple[OcrPage, str | None]]:
     if pool is None:
         for ref in refs:
-            yield process_page(ref, options)
+            yield _attempt(ref, options)
         return
     window = 2 * options.workers()
-    pending: deque[Future[OcrPage]] = deque()
-    queue = iter(refs)
-    for ref in queue:
-        pending.append(pool.submit(process_page, ref, options))
+    pending: deque[Future[tuple[OcrPage, str | None]]] = deque()
+    for ref in refs:
+        pending.append(pool.submit(_attempt, ref, options))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
@@ -126,10 +130,13 @@ def ocr_document(
     *,
     pool: ProcessPoolExecutor | None = None,
 ) -> OcrResult:
-    """OCR every page of an image or PDF file. Raises `InputFileError` for a file that cannot be
-    read at all; pages that fail are listed in `OcrResult.warnings` and carry `OcrPage.error`.
-    Pass `pool` to share one process pool across files (the CLI does); otherwise one is made
-    when `options.jobs` allows more than one worker and the file has more than one page."""
+    """OCR every page of an image or PDF file.
+
+    Raises `InputFileError` for a file that cannot be read at all (a one-page file whose page
+    cannot be decoded included); pages that fail are listed in `OcrResult.warnings` and carry
+    `OcrPage.error`. Pass `pool` to share one process pool across files (the CLI does);
+    otherwise one is made when `options.jobs` allows more than one worker and the file has
+    more than one page."""
     options = options or OcrOptions()
     started = time.monotonic()
     refs = page_refs(path)
@@ -137,11 +144,14 @@ def ocr_document(
     if pool is None and options.workers() > 1 and len(refs) > 1:
         own_pool = pool = ProcessPoolExecutor(max_workers=min(options.workers(), len(refs)))
     try:
-        pages = tuple(_pages(refs, options, pool))
+        attempts = list(_pages(refs, options, pool))
     finally:
         if own_pool is not None:
             own_pool.shutdown(cancel_futures=True)
-    warnings = tuple(f"page {p.number}: {p.error}" for p in pages if p.error)
+    if len(attempts) == 1 and attempts[0][1]:  # a one-page file that cannot be decoded at all
+        raise InputFileError(path, attempts[0][1], hint=HINT_RESCAN)
+    pages = tuple(page for page, _ in attempts)
+    warnings = tuple(f"trang {p.number}: {p.error}" for p in pages if p.error)
     return OcrResult(str(path), pages, time.monotonic() - started, warnings)
 
 

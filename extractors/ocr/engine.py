@@ -103,7 +103,7 @@ class TesseractEngine:
         except RuntimeError as exc:  # pytesseract's way of saying the timeout killed tesseract
             if "timeout" in str(exc).lower():
                 raise PageTimeoutError(
-                    "image", f"OCR took longer than {timeout:g} s", hint="raise --timeout"
+                    "image", f"nhận dạng quá {timeout:g} s (OCR timeout)", hint="tăng --timeout"
                 ) from None
             raise
         except pytesseract.TesseractError as exc:
@@ -138,7 +138,7 @@ class TesseractEngine:
         except RuntimeError as exc:
             if "timeout" in str(exc).lower():
                 raise PageTimeoutError(
-                    "image", f"orientation detection took longer than {timeout:g} s"
+                    "image", f"xác định chiều trang quá {timeout:g} s (OSD timeout)"
                 ) from None
             raise
         return int(osd["rotate"]) % 360, float(osd["orientation_conf"])

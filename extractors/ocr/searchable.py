@@ -233,7 +233,9 @@ def write_searchable_pdf(source: Path | str, result: OcrResult, output: Path | s
         try:
             original = pikepdf.open(source)  # an empty user password opens by itself
         except pikepdf.PasswordError:
-            raise InputFileError(source, "the PDF is protected by a password") from None
+            raise InputFileError(
+                source, "PDF được bảo vệ bằng mật khẩu (password-protected)"
+            ) from None
         with original:
             for ocr, src_page in zip(result.pages, original.pages, strict=False):
                 pdf.pages.append(src_page)

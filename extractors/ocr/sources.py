@@ -22,7 +22,7 @@ from motcua.errors import InputFileError
 
 PDF_DPI = 300
 MAX_PIXELS = 180_000_000  # about an A0 sheet at 300 dpi; beyond that it is a bomb, not a scan
-HINT_RESCAN = "scan the document again, or export it as PDF, PNG, JPEG or TIFF"
+HINT_RESCAN = "quét lại tài liệu, hoặc lưu thành PDF, PNG, JPEG, TIFF (scan again or re-export)"
 
 Kind = Literal["pdf", "image"]
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -64,13 +64,17 @@ def sniff(path: Path) -> str:
         with path.open("rb") as handle:
             head = handle.read(1024)
     except FileNotFoundError:
-        raise InputFileError(path, "no such file", hint="check the path") from None
+        raise InputFileError(
+            path, "không có tệp này (no such file)", hint="kiểm tra đường dẫn"
+        ) from None
     except IsADirectoryError:
-        raise InputFileError(path, "is a folder, not a file", hint="give the files in it") from None
+        raise InputFileError(
+            path, "là thư mục, không phải tệp (a folder)", hint="chỉ ra từng tệp trong thư mục"
+        ) from None
     except OSError as exc:
-        raise InputFileError(path, f"cannot be read ({exc.strerror})") from None
+        raise InputFileError(path, f"không đọc được tệp (cannot be read: {exc.strerror})") from None
     if not head:
-        raise InputFileError(path, "the file is empty (0 bytes)", hint=HINT_RESCAN)
+        raise InputFileError(path, "tệp rỗng (empty file, 0 bytes)", hint=HINT_RESCAN)
     if b"%PDF-" in head:
         return "pdf"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
@@ -79,7 +83,9 @@ def sniff(path: Path) -> str:
         if head.startswith(magic):
             return name
     raise InputFileError(
-        path, "not an image or PDF (unknown content)", hint="motcua reads PDF, PNG, JPEG and TIFF"
+        path,
+        "không phải ảnh hay PDF (not an image or PDF)",
+        hint="motcua đọc PDF, PNG, JPEG, TIFF",
     )
 
 
@@ -92,10 +98,10 @@ def _open_pdf(path: Path) -> Any:
         if "password" in str(exc).lower():
             raise InputFileError(
                 path,
-                "the PDF is protected by a password",
-                hint="ask the sender for an unprotected copy, or remove the password first",
+                "PDF được bảo vệ bằng mật khẩu (password-protected PDF)",
+                hint="xin bản không có mật khẩu, hoặc gỡ mật khẩu trước",
             ) from None
-        raise InputFileError(path, f"damaged PDF ({exc})", hint=HINT_RESCAN) from None
+        raise InputFileError(path, f"PDF bị hỏng (damaged PDF: {exc})", hint=HINT_RESCAN) from None
 
 
 def _open_image(path: Path) -> Image.Image:
@@ -105,19 +111,23 @@ def _open_image(path: Path) -> Image.Image:
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise InputFileError(
-            path, "the image is too large to be a page scan (decompression bomb?)", hint=HINT_RESCAN
+            path, "ảnh quá lớn, không phải một trang scan (decompression bomb?)", hint=HINT_RESCAN
         ) from None
     except UnidentifiedImageError:
-        raise InputFileError(path, "damaged or unsupported image", hint=HINT_RESCAN) from None
+        raise InputFileError(
+            path, "ảnh bị hỏng hoặc không hỗ trợ (damaged image)", hint=HINT_RESCAN
+        ) from None
     except OSError as exc:
-        raise InputFileError(path, f"cannot read the image ({exc})", hint=HINT_RESCAN) from None
+        raise InputFileError(
+            path, f"không đọc được ảnh (cannot read: {exc})", hint=HINT_RESCAN
+        ) from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         image.close()
         raise InputFileError(
             path,
-            f"the image is {width}×{height} pixels, too large to be a page scan",
-            hint="scan at 300 dpi",
+            f"ảnh {width}×{height} điểm ảnh, quá lớn, không phải một trang scan (too large)",
+            hint="quét ở 300 dpi",
         )
     return image
 
@@ -133,7 +143,7 @@ def page_refs(path: Path | str) -> list[PageRef]:
         finally:
             document.close()
         if count == 0:
-            raise InputFileError(path, "the PDF has no pages", hint=HINT_RESCAN)
+            raise InputFileError(path, "PDF không có trang nào (no pages)", hint=HINT_RESCAN)
         return [PageRef(str(path), "pdf", i, fmt) for i in range(count)]
     with _open_image(path) as image:
         frames = int(getattr(image, "n_frames", 1))
@@ -179,8 +189,9 @@ def load_image_frame(path: Path, index: int) -> tuple[Image.Image, float]:
             upright.load()
         return upright if upright is not None else image, dpi
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        reason = "truncated" if "truncated" in str(exc).lower() else f"damaged ({exc})"
-        raise InputFileError(path, f"the image is {reason}", hint=HINT_RESCAN) from None
+        truncated = "truncated" in str(exc).lower()
+        reason = "bị cắt cụt (truncated)" if truncated else f"bị hỏng (damaged: {exc})"
+        raise InputFileError(path, f"ảnh {reason}", hint=HINT_RESCAN) from None
 
 
 def render_pdf_page(path: Path, index: int, dpi: float = PDF_DPI) -> SourceImage:
@@ -194,13 +205,18 @@ def render_pdf_page(path: Path, index: int, dpi: float = PDF_DPI) -> SourceImage
             scale = (MAX_PIXELS / (width_pt * height_pt)) ** 0.5
         bitmap = page.render(scale=scale)
         array = np.array(bitmap.to_numpy(), copy=True)
+        # free PDFium's buffers now, not when the garbage collector gets round to them
+        bitmap.close()
+        page.close()
         if array.ndim == 3 and array.shape[2] == 4:
             array = cv2.cvtColor(array, cv2.COLOR_BGRA2BGR)
         return SourceImage(index + 1, array, scale * 72.0)
     except InputFileError:
         raise
     except Exception as exc:  # PDFium reports damage in many ways
-        raise InputFileError(path, f"page {index + 1} cannot be rendered ({exc})") from None
+        raise InputFileError(
+            path, f"không dựng được trang {index + 1} (cannot render: {exc})"
+        ) from None
     finally:
         document.close()
 

@@ -58,12 +58,12 @@ def ocr(
     if pdf is not None and many:
         if pdf.suffix.lower() == ".pdf":
             raise BadArgumentError(
-                "--pdf OUT.pdf takes one input file",
-                hint="give a folder to --pdf to write one searchable PDF per input",
+                "--pdf OUT.pdf chỉ nhận một tệp đầu vào (one input file)",
+                hint="với nhiều tệp, cho --pdf một thư mục: mỗi tệp một PDF",
             )
         pdf.mkdir(parents=True, exist_ok=True)
     if jobs < 0:
-        raise BadArgumentError("--jobs must be 0 (one per core) or more")
+        raise BadArgumentError("--jobs phải là 0 (mỗi lõi một tiến trình) hoặc lớn hơn")
     options = OcrOptions(
         lang=lang,
         jobs=jobs,
@@ -100,7 +100,10 @@ def ocr(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     if failed:
-        app.err.print(f"motcua ocr: {failed} of {len(files)} input(s) failed", highlight=False)
+        app.err.print(
+            f"motcua ocr: {failed} of {len(files)} input(s) failed ({failed}/{len(files)} tệp lỗi)",
+            highlight=False,
+        )
         raise click.exceptions.Exit(int(ExitCode.bad_input))
 
 

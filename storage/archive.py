@@ -685,8 +685,9 @@ class Archive:
         listing = self._listing(record_id)
         if listing.archived(MANIFEST) is None:
             raise BadArgumentError(
-                f"no record {record_id} in bucket {self.buckets.archive}",
-                hint="find the record id with `motcua archive search`",
+                f"không có hồ sơ lưu trữ {record_id} (no record {record_id} in bucket "
+                f"{self.buckets.archive})",
+                hint="tìm mã bản ghi bằng `motcua archive search` (find the record id first)",
             )
         return listing
 
@@ -736,8 +737,9 @@ class Archive:
                 problems.append(f"{name}: SHA-256 differs from the manifest")
         if problems:
             raise CheckFailedError(
-                f"record {record_id} failed verification: " + "; ".join(problems),
-                hint=f"run `motcua archive verify {record_id}` and tell the archivist",
+                f"hồ sơ {record_id} không khớp manifest (record failed verification): "
+                + "; ".join(problems),
+                hint=f"chạy `motcua archive verify {record_id}` và báo cán bộ lưu trữ",
             )
         return target
 
@@ -761,7 +763,7 @@ class Archive:
                 )
                 return self._call("signing a URL", sign)
         raise BadArgumentError(
-            f"record {record_id} has no file {name}",
+            f"hồ sơ {record_id} không có tệp {name} (record has no file {name})",
             hint="list its files with `motcua archive get` or the metadata",
         )
 

@@ -28,11 +28,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    and_,
     create_engine,
     delete,
     event,
-    exists,
     func,
     insert,
     literal_column,
@@ -60,7 +58,7 @@ records = Table(
     Column("retention_class", String(32), nullable=False, index=True),
     Column("date_start", Date, nullable=False, index=True),
     Column("date_end", Date, nullable=False, index=True),
-    Column("archived_at", DateTime(timezone=True), nullable=False),
+    Column("archived_at", DateTime(timezone=True), nullable=False, index=True),
     Column("on_hold", Boolean, nullable=False, default=False),
     Column("metadata_json", Text, nullable=False),
     Column("search_text", Text, nullable=False),  # NFC as archived, for snippets
@@ -220,6 +218,8 @@ class SqliteFts5:
                 if doc_id not in seen:
                     seen.add(doc_id)
                     found.append((doc_id, exact))
+            if len(found) >= limit:  # exact hits rank first: folded ones would not show
+                break
         return found[:limit]
 
 
@@ -460,11 +460,11 @@ class Catalogue:
         if query.date_to:
             filters.append(records.c.date_start <= query.date_to)
         if query.id_number:
+            # IN over the indexed number, not a correlated EXISTS: SQLite would test every row
             filters.append(
-                exists().where(
-                    and_(
-                        record_id_numbers.c.doc_id == records.c.doc_id,
-                        record_id_numbers.c.id_number == query.id_number.strip(),
+                records.c.doc_id.in_(
+                    select(record_id_numbers.c.doc_id).where(
+                        record_id_numbers.c.id_number == query.id_number.strip()
                     )
                 )
             )

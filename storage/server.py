@@ -106,6 +106,9 @@ def find_server_program() -> ServerProgram:
 
 def _port_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do (Go sets SO_REUSEADDR): connections left in TIME_WAIT by a server
+        # that was killed must not make its ports look taken, or it would come back elsewhere.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     dossiers_update = "dossiers.update"  # request a supplement, record the return
     receipts_read = "receipts.read"  # print the receipt (Mẫu 01) and supplement request (Mẫu 02)
     reports_read = "reports.read"  # the on-time report
+    archive_read = "archive.read"  # search the archive, read a record, download its files
+    archive_verify = "archive.verify"  # run a record's fixity audit
     audit_read = "audit.read"  # the audit log and its verification
     accounts_manage = "accounts.manage"  # users and API tokens
 
@@ -50,6 +52,8 @@ ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
     Permission.dossiers_update: frozenset({_C, _M}),
     Permission.receipts_read: frozenset({_C, _M}),
     Permission.reports_read: frozenset({_L, _M, EOFFICE}),
+    Permission.archive_read: frozenset({_A, _M, EOFFICE}),
+    Permission.archive_verify: frozenset({_A, _M}),
     Permission.audit_read: frozenset({_A, _M}),
     Permission.accounts_manage: frozenset({_M}),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -20,6 +20,9 @@ from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.webhooks import WebhookTarget, deliver
 
+if TYPE_CHECKING:
+    from storage.archive import Archive
+
 log = logging.getLogger("motcua.web")
 
 
@@ -33,6 +36,16 @@ class Services:
     catalogue: Catalogue
     webhook: WebhookTarget | None
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    _archive: Archive | None = None
+
+    @property
+    def archive(self) -> Archive:
+        """The write-once archive, connected on first use (starts the embedded S3 if needed)."""
+        if self._archive is None:
+            from motcua.services import archive
+
+            self._archive = archive(self.settings)
+        return self._archive
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -10,6 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import ROLES, WebWorld, build_world, sign_in
 
+from storage.s3 import S3Config
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> WebWorld:
@@ -18,9 +20,9 @@ def world(tmp_path: Path) -> WebWorld:
 
 
 @pytest.fixture(scope="module")
-def shared_world(tmp_path_factory: pytest.TempPathFactory) -> WebWorld:
-    """One app for the read-mostly tests of a module."""
-    return build_world(tmp_path_factory.mktemp("web") / "home")
+def shared_world(tmp_path_factory: pytest.TempPathFactory, s3_config: S3Config) -> WebWorld:
+    """One app for the read-mostly tests of a module, with the archive on the session's S3."""
+    return build_world(tmp_path_factory.mktemp("web") / "home", s3_config)
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,11 @@ def test_every_permission_refuses_some_role() -> None:
 
 
 def _concrete(path: str, world: WebWorld) -> str:
-    return path.replace("{code}", world.complete.code).replace("{name}", "no-such-token")
+    return (
+        path.replace("{code}", world.complete.code)
+        .replace("{name}", "no-such-token")
+        .replace("{record_id}", "no-such-record")
+    )
 
 
 def _call(client: TestClient, method: str, url: str, headers: dict[str, str]) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from dossiers.register import DocumentIn, Dossier
 from motcua.settings import Settings, load_settings
 from motcua.web.app import create_app
 from motcua.web.services import Services
+from storage.s3 import S3Config
 
 PASSWORD = "mat-khau-thu-nghiem-2026"
 ROLES = ("clerk", "leader", "archivist", "admin")
@@ -111,9 +113,22 @@ class WebWorld:
         return services(self.app)
 
 
-def build_world(home: Path, **overrides: object) -> WebWorld:
-    app = create_app(make_settings(home, **overrides))
+def s3_settings(s3: S3Config | None) -> dict[str, object]:
+    """The session's S3 server with fresh buckets; without one, an address nobody answers on,
+    so that no test starts an embedded object store behind its own back."""
+    if s3 is None:
+        return {"s3_endpoint": "127.0.0.1:9", "s3_access_key": "none", "s3_secret_key": "none"}
+    tag = uuid.uuid4().hex[:10]
+    return {"s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
+            "s3_secret_key": s3.secret_key, "bucket_archive": f"a-{tag}",
+            "bucket_originals": f"o-{tag}", "bucket_quarantine": f"q-{tag}"}  # fmt: skip
+
+
+def build_world(home: Path, s3: S3Config | None = None, **overrides: object) -> WebWorld:
+    app = create_app(make_settings(home, **{**s3_settings(s3), **overrides}))
     svc = services(app)
+    if s3 is not None:
+        svc.archive.ensure_buckets()
     # argon2's defaults take ~0.2 s a hash on the shared CI cores; the tests' own accounts use
     # the cheapest parameters (hashes carry their parameters, so verification follows). The
     # defaults are exercised by `motcua users add` in test_web_cli.py.

@@ -21,7 +21,7 @@ from extractors.fields.engine import UNKNOWN, cross_read, extract_with_template,
 from extractors.fields.model import Extraction, QrPayload
 from extractors.fields.qr import QrError, decode_qr, parse_cccd_qr
 from extractors.fields.templates import templates
-from extractors.ocr import OcrPage, OcrResult, ocr_document, ocr_image
+from extractors.ocr import OcrOptions, OcrPage, OcrResult, ocr_document, ocr_image
 from motcua.errors import BadArgumentError, InputFileError
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,13 @@ def _load_image(path: Path) -> Array | None:
     return image
 
 
-def extract_fields(source: str | Path | OcrResult, kind: str = "auto") -> Extraction:
-    """Extract the fields of one document: a file path (image or PDF) or an `OcrResult`."""
+def extract_fields(
+    source: str | Path | OcrResult, kind: str = "auto", *, second_read: bool = True
+) -> Extraction:
+    """Extract the fields of one document: a file path (image or PDF) or an `OcrResult`.
+
+    Files are read twice (two OCR passes that err differently) unless `second_read` is off;
+    an `OcrResult` is used as it is."""
     _check_kind(kind)
     if isinstance(source, OcrResult):
         return extract_from_pages(source, kind)
@@ -177,5 +182,10 @@ def extract_fields(source: str | Path | OcrResult, kind: str = "auto") -> Extrac
                 return _card_extraction(crop, page, payload, notes, str(path))
         elif kind == "cccd":
             return extract_from_pages([], "cccd", qr=payload, warnings=notes, path=str(path))
-    result = ocr_document(path)
-    return extract_from_pages(result, kind, path=str(path))
+    first = extract_from_pages(ocr_document(path), kind, path=str(path))
+    if first.kind == UNKNOWN or not second_read:
+        return first
+    # A second read with another page-segmentation mode: clean reads that disagree go to
+    # review, and a field the first read could not make valid may come out valid here.
+    again = ocr_document(path, OcrOptions(psm=6))
+    return cross_read(first, extract_from_pages(again, first.kind, path=str(path)))

@@ -430,7 +430,7 @@ def _signature_block(doc: _Doc) -> list[Segment]:
     anchor = _recipients_anchor(doc)
     if anchor is not None:
         label = doc.segments[anchor[0]]
-        page, top = label.page, label.top - label.height
+        page, top = label.page, label.top - 3 * label.height  # a skewed scan tilts the row
     else:
         page = doc.segments[-1].page if doc.segments else 1
         top = int(0.55 * doc.heights.get(page, 1))
@@ -494,7 +494,15 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
     problems: list[str] = []
     kind = spec.normalise
     if kind == "list":
-        return tuple(_clean(item) for item in raw.items if _clean(item)), problems
+        items = []
+        for item in (_clean(i) for i in raw.items):
+            # "Lưu: VT, <unit>" is a fixed phrase (Decree 30/2020): VT is the clerical office.
+            fixed = re.sub(r"^Lưu\s*:?\s*V[^,\s]{0,2}\s*[,;.]*\s+", "Lưu: VT, ", item)
+            if fixed != item and not item.startswith("Lưu: VT, "):
+                problems.append("đã sửa dòng 'Lưu: VT, ...', cần đối chiếu")
+            if fixed:
+                items.append(fixed)
+        return tuple(items), problems
     if kind == "digits" or kind == "year":
         compact = re.sub(r"[\s.\-]", "", text)
         fixed = compact.translate(_DIGIT_FIXES)
@@ -540,6 +548,11 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
                 problems.append("có ký tự đọc nhầm thành chữ số, cần đối chiếu")
             compact = f"{fixed}/{tail}"
         return compact, problems
+    if "address" in spec.checks:
+        repaired = v.repair_address(text)
+        if repaired is not None:
+            problems.append("đã sửa dấu của tên đơn vị hành chính, cần đối chiếu")
+            text = repaired
     if kind == "name":
         name = " ".join(w.strip(_TRAILING) for w in text.split())
         repaired = v.repair_surname(name)
@@ -667,11 +680,13 @@ def _cross_checks(template: Template, drafts: dict[str, _Draft], warnings: list[
             birth = _date_of(drafts, check.birth)
             expiry = drafts.get(check.expiry or "")
             issued = _date_of(drafts, check.issued)
-            if birth and issued and expiry and isinstance(expiry.value, str):
+            if birth and expiry and isinstance(expiry.value, str):
                 _read_expiry_digits(expiry, birth, issued)
             if birth and expiry and isinstance(expiry.value, str):
                 problems = v.check_expiry(expiry.value, birth=birth, issued=issued)
                 _flag(drafts, [check.expiry], problems, warnings, check.expiry or "")
+        elif check.check == "drafting_unit":
+            _check_drafting_unit(check, drafts, warnings)
         elif check.check == "date_words":
             words = drafts.get(check.words or "")
             digits = drafts.get(check.digits or "")
@@ -680,24 +695,52 @@ def _cross_checks(template: Template, drafts: dict[str, _Draft], warnings: list[
                 _flag(drafts, [check.digits], problems, warnings, check.digits or "")
 
 
-def _read_expiry_digits(expiry: _Draft, birth: dt.date, issued: dt.date) -> None:
+def _check_drafting_unit(check: CrossCheck, drafts: dict[str, _Draft], warnings: list[str]) -> None:
+    """An official letter's symbol ends with the drafting unit (`1906/SGDĐT-CTrTT`), which the
+    file copy names again (`Lưu: VT, CTrTT`) — Decree 30/2020, Appendix I and III."""
+    kind = drafts.get(check.doc_type or "")
+    symbol = drafts.get(check.symbol or "")
+    recipients = drafts.get(check.recipients or "")
+    if not (kind and symbol and recipients) or kind.value != "Công văn":
+        return
+    if not isinstance(symbol.value, str) or "-" not in symbol.value:
+        return
+    unit = symbol.value.rsplit("-", 1)[1]
+    filed = [
+        m.group(1)
+        for item in recipients.value
+        if (m := re.match(r"Lưu\s*:?\s*VT\s*[,;.]?\s*(\S+)", str(item)))
+    ]
+    if filed and filed[-1].rstrip(".;,") != unit:
+        problem = "đơn vị soạn thảo trong số ký hiệu khác với dòng 'Lưu: VT, ...'"
+        _flag(drafts, [check.symbol, check.recipients], [problem], warnings, "so_ky_hieu")
+
+
+def _read_expiry_digits(expiry: _Draft, birth: dt.date, issued: dt.date | None) -> None:
     """An expiry whose slashes OCR lost (`211082028`) is accepted when its digits spell the
-    date the 25/40/60 rule gives for this birth and issue date: two sources agree."""
-    if expiry.value == v.NO_EXPIRY or v.parse_iso(str(expiry.value)) or not expiry.raw:
+    date the 25/40/60 rule gives for this birth (and issue) date: two sources agree. Without
+    the issue date any of the three milestone birthdays may fit, but only one can."""
+    if expiry.value == v.NO_EXPIRY or not expiry.raw:
         return
-    expected = v.expected_expiry(birth, issued)
-    if expected is None:
-        return
+    if issued is not None:
+        expected = v.expected_expiry(birth, issued)
+        candidates = [expected] if expected else []
+    else:
+        candidates = [v.birthday_at(birth, age) for age in v.EXPIRY_AGES]
     digits = re.sub(r"\D", "", expiry.raw.replace("O", "0").replace("o", "0"))
-    day, month, year = expected.strftime("%d"), expected.strftime("%m"), str(expected.year)
-    spellings = {
-        day + month + year,
-        f"{day}1{month}1{year}",
-        f"{day}1{month}{year}",
-        f"{day}{month}1{year}",
-    }
-    if any(digits.startswith(s) for s in spellings):
-        expiry.value = expected.isoformat()
+    fits = []
+    for date in candidates:
+        day, month, year = date.strftime("%d"), date.strftime("%m"), str(date.year)
+        spellings = (
+            day + month + year,
+            f"{day}1{month}1{year}",
+            f"{day}1{month}{year}",
+            f"{day}{month}1{year}",
+        )
+        if any(digits.startswith(s) for s in spellings):
+            fits.append(date)
+    if len(fits) == 1:
+        expiry.value = fits[0].isoformat()
         expiry.reasons = [r for r in expiry.reasons if "ngày tháng" not in r]
         expiry.confidence = max(expiry.confidence, 0.8)
 

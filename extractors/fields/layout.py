@@ -85,7 +85,7 @@ def build_segments(
         best: tuple[float, list[Word]] | None = None
         for row in rows:
             last = row[-1]
-            if last.bbox[2] > word.bbox[0] + 0.3 * h:
+            if last.bbox[2] > word.bbox[0] + 0.6 * h:
                 continue
             dy = abs(_centre_y(last) - _centre_y(word))
             if dy > 0.5 * max(h, _height(last)):

@@ -74,7 +74,7 @@ class FieldSpec(_Strict):
 
 
 class CrossCheck(_Strict):
-    check: Literal["cccd_consistent", "date_order", "card_expiry", "date_words"]
+    check: Literal["cccd_consistent", "date_order", "card_expiry", "date_words", "drafting_unit"]
     number: str | None = None
     birth: str | None = None
     birth_year: str | None = None
@@ -84,6 +84,9 @@ class CrossCheck(_Strict):
     issued: str | None = None
     words: str | None = None
     digits: str | None = None
+    symbol: str | None = None
+    recipients: str | None = None
+    doc_type: str | None = None
 
 
 class Template(_Strict):

@@ -71,6 +71,60 @@ def repair_surname(name: str) -> str | None:
     return " ".join([fixed, *words[1:]])
 
 
+# Words that open a part of an address: before a number ("Tổ 4", "Phường 5") or a name
+# ("Xã Quảng Tân", "Thành phố Vinh"). OCR slips on their marks ("Tố 4") are unambiguous.
+_UNIT_WORDS: Final = (
+    "Tổ",
+    "Thôn",
+    "Xóm",
+    "Ấp",
+    "Bản",
+    "Số",
+    "Phường",
+    "Quận",
+    "Khu",
+    "Ngõ",
+    "Ngách",
+    "Hẻm",
+    "Khóm",
+    "Đội",
+)
+_ADMIN_WORDS: Final = (
+    "Xã",
+    "Phường",
+    "Huyện",
+    "Quận",
+    "Tỉnh",
+    "Thành phố",
+    "Thị xã",
+    "Thị trấn",
+    "đường",
+)
+
+
+def _respell(part: str) -> str:
+    words = part.split()
+    if len(words) >= 2 and words[1][:1].isdigit():
+        fits = [u for u in _UNIT_WORDS if _fold(u) == _fold(words[0])]
+        if len(fits) == 1:
+            words[0] = fits[0]
+        return " ".join(words)
+    for admin in _ADMIN_WORDS:
+        n = len(admin.split())
+        if len(words) > n and _fold(" ".join(words[:n])) == _fold(admin):
+            return " ".join([admin, *words[n:]])
+    fits = [p for p in provinces().values() if _fold(p) == _fold(part)]
+    return fits[0] if len(fits) == 1 else part
+
+
+def repair_address(address: str) -> str | None:
+    """The address with the marks of its unit words and province put right ("Tố 4" → "Tổ 4",
+    "Huyên" → "Huyện"); None when nothing changed."""
+    parts = [p.strip() for p in nfc(address).split(",")]
+    fixed = [_respell(p) for p in parts]
+    return ", ".join(fixed) if fixed != parts else None
+
+
 def check_address(address: str) -> list[str]:
     """The last part of an address names a province (Circular 07/2016 list), spelled right."""
     last = nfc(address).rsplit(",", 1)[-1].strip()
@@ -135,7 +189,7 @@ def check_cccd(
     return problems
 
 
-def _birthday_at(birth: dt.date, age: int) -> dt.date:
+def birthday_at(birth: dt.date, age: int) -> dt.date:
     try:
         return birth.replace(year=birth.year + age)
     except ValueError:  # born 29 February
@@ -149,8 +203,8 @@ def expected_expiry(birth: dt.date, issued: dt.date) -> dt.date | None:
     before one of these birthdays stays valid to the next one; from 58 on it has no expiry.
     """
     for age in EXPIRY_AGES:
-        milestone = _birthday_at(birth, age)
-        if issued < _birthday_at(birth, age - EXPIRY_GRACE_YEARS):
+        milestone = birthday_at(birth, age)
+        if issued < birthday_at(birth, age - EXPIRY_GRACE_YEARS):
             return milestone
     return None
 
@@ -173,7 +227,7 @@ def check_expiry(expiry_text: str, *, birth: dt.date, issued: dt.date | None) ->
     """The printed expiry against the 25/40/60 rule."""
     if issued is None:
         # Without the issue date only the set of possible values can be checked.
-        allowed = {_birthday_at(birth, age).isoformat() for age in EXPIRY_AGES} | {NO_EXPIRY}
+        allowed = {birthday_at(birth, age).isoformat() for age in EXPIRY_AGES} | {NO_EXPIRY}
         if expiry_text not in allowed:
             return ["ngày hết hạn không rơi vào sinh nhật tuổi 25, 40 hoặc 60"]
         return []

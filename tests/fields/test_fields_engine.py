@@ -358,3 +358,35 @@ def test_bad_template_names_file_and_line(tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigurationError, match="not valid YAML"):
         parse_template("kind: [x\n", "z.yaml")
+
+
+def test_letter_symbol_and_file_copy_name_the_same_drafting_unit() -> None:
+    rows = official_lines()
+    rows[14] = (300, 1000, "- Lưu: VT, TCCB.")
+    result = extract_from_pages([page_of(rows)], "van-ban")
+    assert result.fields["so_ky_hieu"].needs_review
+    assert result.fields["noi_nhan"].needs_review
+
+
+def test_file_copy_line_respelled_and_flagged() -> None:
+    rows = official_lines()
+    rows[14] = (300, 1000, "- Lưu: VTF CTrTT.")
+    field = extract_from_pages([page_of(rows)], "van-ban").fields["noi_nhan"]
+    assert field.value == ("Như trên", "Lưu: VT, CTrTT")
+    assert field.needs_review
+
+
+def test_expiry_with_slashes_read_as_ones_is_recovered_by_the_rule() -> None:
+    rows = [
+        r if not r[2].startswith("Có giá") else (50, 820, "Có giá trị đến: 15103/2030")
+        for r in card_lines()
+    ]
+    page = page_of(rows, width=1712, height=1080)
+    with_qr = extract_from_pages([page], "cccd", qr=QR).fields["co_gia_tri_den"]
+    assert with_qr.value == "2030-03-15" and not with_qr.needs_review
+    # Without the QR (no issue date) the digits must still fit exactly one milestone.
+    without = extract_from_pages([page], "cccd").fields["co_gia_tri_den"]
+    assert without.value == "2030-03-15"
+    rows[-2] = (50, 820, "Có giá trị đến: 16103/2030")  # fits no milestone: stays flagged
+    wrong = extract_from_pages([page_of(rows, width=1712, height=1080)], "cccd", qr=QR)
+    assert wrong.fields["co_gia_tri_den"].needs_review

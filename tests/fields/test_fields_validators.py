@@ -162,3 +162,30 @@ def test_date_words_against_digits() -> None:
     assert v.check_date_words(words, "2024-03-15") == []
     assert v.check_date_words(words, "2024-03-16")
     assert v.check_date_words("mười lăm tháng", "2024-03-15")
+
+
+def test_surname_repair_only_when_one_family_name_fits() -> None:
+    assert v.repair_surname("NGUYÊN HỮU THẮNG") == "NGUYỄN HỮU THẮNG"
+    assert v.repair_surname("Trân Ngọc Lan") == "Trần Ngọc Lan"
+    assert v.repair_surname("Nguyễn Văn An") is None  # already a known family name
+    assert v.repair_surname("Xyz Văn An") is None  # nothing fits: left alone
+    assert v.check_name("NGUYÊN HỮU THẮNG")  # the unrepaired name is flagged
+
+
+def test_name_syllable_with_a_lost_or_wrong_mark_is_flagged() -> None:
+    assert v.check_name("LÊ MINH HỪNG")  # Hùng / Hưng
+    assert v.check_name("Vũ Thành Thẳng")
+    assert v.check_name("Lê Minh Hưng") == []
+    assert v.check_name("Lê Minh Zyx") == []  # unknown syllables are not judged
+
+
+def test_address_unit_words_and_province_respelled() -> None:
+    assert v.repair_address("Tố 4, Phường Bãi Cháy, Thành phố Hạ Long, Quảng Ninh") == (
+        "Tổ 4, Phường Bãi Cháy, Thành phố Hạ Long, Quảng Ninh"
+    )
+    assert v.repair_address("Thôn 3, Xá Quảng Tân, Huyên Quảng Xương, Thanh Hoá") == (
+        "Thôn 3, Xã Quảng Tân, Huyện Quảng Xương, Thanh Hóa"
+    )
+    assert v.repair_address("Số 12, đường Lê Lợi, Phường 5, Quận Gò Vấp, Hồ Chí Minh") is None
+    assert v.check_address("Thôn 3, Xã Quảng Tân, Huyện Quảng Xương, Thanh Hóa") == []
+    assert v.check_address("Thôn 3, Xã Quảng Tân, Huyện Quảng Xương, Thanh Hỏa")

@@ -107,11 +107,14 @@ def searchable_pdf_task(path: Path, result: OcrResult, out: Path) -> Path:
 @task(
     cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 10], retry_condition_fn=_transient
 )
-def archive_task(office: Office, files: list[Path], info: RecordInfo, code: str) -> str:
+def archive_task(
+    office: Office, originals: list[Path], produced: list[Path], info: RecordInfo, code: str
+) -> str:
+    """Keep the originals as received, then archive originals and what motcua made as a record."""
     archive = office.archive
-    for path in files:
+    for path in originals:
         archive.store_original(path, code)
-    staged = _stage(office.dossier_dir(code) / "payload", files)
+    staged = _stage(office.dossier_dir(code) / "payload", [*originals, *produced])
     return archive.put(staged, info).record_id
 
 
@@ -313,7 +316,7 @@ def intake_dossier(
         text="\n\f".join(doc.ocr.text for doc in documents),
     )
     extra["record_id"] = archive_task(
-        office, [*paths, *searchable_paths, form.path], info, dossier.code
+        office, paths, [*searchable_paths, form.path], info, dossier.code
     )
     result = summary(dossier, created=intake.created, extra=extra)
     _artifact(dossier, result, time.monotonic() - started)

@@ -216,6 +216,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         title = _TITLE_VI.get(exc.status_code, "Lỗi")
         return _error_page(request, exc.status_code, title)
 
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.error("internal error on %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__)  # fmt: skip
+        if is_api(request):
+            return _api_error(500, "internal error; the server log has the details")
+        return _error_page(request, 500, "Lỗi hệ thống",
+                           "Đã có lỗi ngoài dự kiến. Hãy báo quản trị hệ thống.")  # fmt: skip
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if is_api(request):

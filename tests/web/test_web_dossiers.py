@@ -171,3 +171,13 @@ def test_supplement_request_pdf(world: WebWorld) -> None:
     assert r.status_code == 409
     actions = [e.action for e in world.services.audit.entries(target_id=world.incomplete.code)]
     assert actions == ["dossier.supplement_notice_printed"]
+
+
+def test_a_supplement_form_without_a_choice_asks_again(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    page = clerk.get(f"/dossiers/{world.complete.code}")
+    r = clerk.post(f"/dossiers/{world.complete.code}/supplement-request",
+                   data={"csrftoken": csrf_from(page.text)})  # fmt: skip
+    assert r.status_code == 200
+    assert "Hãy chọn ít nhất một thành phần hồ sơ còn thiếu." in r.text
+    assert world.services.register.get(world.complete.code).status.value == "received"

@@ -461,8 +461,11 @@ def supplement_form(
     request: Request,
     principal: Updater,
     code: str,
-    missing: Annotated[list[str], Form(max_length=50)],
+    missing: Annotated[list[str] | None, Form(max_length=50)] = None,
 ) -> Response:
+    if not missing:
+        flash(request, "Hãy chọn ít nhất một thành phần hồ sơ còn thiếu.", "error")
+        return RedirectResponse(f"/dossiers/{code}", status_code=303)
     _request_supplement(services_of(request), principal, code, missing)
     flash(request, f"Đã ghi nhận yêu cầu bổ sung hồ sơ {code}.")
     return RedirectResponse(f"/dossiers/{code}", status_code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,10 @@ class Services:
         except MotcuaError:
             return key
 
+    def field_label(self, kind: str, key: str) -> str:
+        """The Vietnamese label of an extracted field, from the extractor's form templates."""
+        return _field_labels().get((kind, key), key)
+
     def notify(self, event: str, data: Mapping[str, Any]) -> None:
         """Send an event to the e-office system, if one is configured; failures are logged."""
         if self.webhook is None:
@@ -95,3 +100,34 @@ class Services:
             deliver(self.webhook, event, data)
         except MotcuaError as exc:
             log.warning("%s", exc.message)
+
+
+# Sections of a declaration, as a clerk names them (the templates name them with slugs).
+_SECTION_VI = {"nguoi_yeu_cau": "người yêu cầu", "khai_sinh": "người được khai sinh",
+               "me": "mẹ", "cha": "cha", "cam_doan": "cam đoan"}  # fmt: skip
+
+
+@functools.cache
+def _field_labels() -> dict[tuple[str, str], str]:
+    """(document kind, field key) → the first label of the field in its template."""
+    try:
+        from extractors.fields.templates import templates
+
+        found = templates()
+    except Exception as exc:  # labels are a nicety: never let them break a page
+        log.warning("field labels unavailable: %s", type(exc).__name__)
+        return {}
+    labels: dict[tuple[str, str], str] = {}
+    for kind, template in found.items():
+        for spec in template.fields:
+            if not spec.labels:
+                continue
+            label = spec.labels[0].split(" / ")[0].strip(" :")
+            if (
+                spec.section
+                and spec.section in _SECTION_VI
+                and _SECTION_VI[spec.section] not in label
+            ):
+                label = f"{label} ({_SECTION_VI[spec.section]})"
+            labels[(kind, spec.key)] = label
+    return labels

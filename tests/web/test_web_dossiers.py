@@ -181,3 +181,29 @@ def test_a_supplement_form_without_a_choice_asks_again(world: WebWorld) -> None:
     assert r.status_code == 200
     assert "Hãy chọn ít nhất một thành phần hồ sơ còn thiếu." in r.text
     assert world.services.register.get(world.complete.code).status.value == "received"
+
+
+def test_declaration_fields_show_their_labels_and_ids_in_sections(world: WebWorld) -> None:
+    import hashlib
+
+    from dossiers.register import DocumentIn
+
+    svc = world.services
+    fields = {
+        "nguoi_yeu_cau.ho_ten": {"value": "Phạm Thị Dung", "needs_review": False},
+        "nguoi_yeu_cau.so_dinh_danh": {"value": "049190004321", "needs_review": False},
+        "khai_sinh.ho_ten": {"value": "Phạm Gia Bảo", "needs_review": True},
+    }
+    doc = DocumentIn(path="/scans/tk.pdf", kind="to-khai-khai-sinh",
+                     sha256=hashlib.sha256(b"tk").hexdigest(), fields=fields)  # fmt: skip
+    dossier = svc.register.intake(svc.catalogue.get("dang-ky-khai-sinh"), [doc],
+                                  citizen_name="Phạm Thị Dung").dossier  # fmt: skip
+    clerk = sign_in(world.app, "clerk")
+    listing = clerk.get("/api/v1/dossiers", params={"q": "pham thi dung"}).json()
+    assert listing[0]["id_numbers"] == ["049******321"]
+    detail = clerk.get(f"/api/v1/dossiers/{dossier.code}").json()
+    labels = detail["documents"][0]["field_labels"]
+    assert labels["nguoi_yeu_cau.so_dinh_danh"] == "Số định danh cá nhân (người yêu cầu)"
+    assert labels["khai_sinh.ho_ten"] == "Họ, chữ đệm, tên (người được khai sinh)"
+    page = clerk.get(f"/dossiers/{dossier.code}").text
+    assert "Họ, chữ đệm, tên (người được khai sinh)</dt>" in page

@@ -64,6 +64,7 @@ class DocumentOut(BaseModel):
     sha256: str
     page_count: int | None
     fields: dict[str, Any]
+    field_labels: dict[str, str] = Field(description="Vietnamese label of each field key")
 
 
 class StatusChangeOut(BaseModel):
@@ -115,7 +116,7 @@ def id_numbers(dossier: Dossier) -> list[str]:
     found: list[str] = []
     for document in dossier.documents:
         for key, value in document.fields.items():
-            if key not in ID_FIELD_KEYS:
+            if key.rsplit(".", 1)[-1] not in ID_FIELD_KEYS:
                 continue
             raw = value.get("value") if isinstance(value, Mapping) else value
             if isinstance(raw, str) and raw.strip() and raw.strip() not in found:
@@ -167,6 +168,7 @@ def detail(services: Services, d: Dossier, *, reveal: bool) -> DossierDetail:
                 sha256=doc.sha256,
                 page_count=doc.page_count,
                 fields=dict(doc.fields) if reveal else masked_fields(doc.fields),
+                field_labels={k: services.field_label(doc.kind, k) for k in doc.fields},
             )
             for doc in d.documents
         ],

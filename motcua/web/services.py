@@ -19,7 +19,7 @@ from motcua.settings import Settings
 from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
-from motcua.web.webhooks import WebhookTarget, deliver
+from motcua.web.webhooks import WebhookTarget, deliver, target_from_settings
 
 if TYPE_CHECKING:
     from storage.archive import Archive
@@ -66,10 +66,7 @@ class Services:
         accounts.create_tables()
         audit = AuditLog(engine)
         audit.create_tables()
-        webhook = None
-        if settings.webhook_url:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-            webhook = WebhookTarget(settings.webhook_url, secret.encode("utf-8"))
+        webhook = target_from_settings(settings)
         return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook)
 
     @property

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +31,9 @@ from tenacity import (
 )
 
 from motcua.errors import CheckFailedError, ConfigurationError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from motcua.settings import Settings
 
 log = logging.getLogger("motcua.web.webhooks")
 
@@ -79,6 +82,17 @@ class _Retryable(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"HTTP {status}")
         self.status = status
+
+
+def target_from_settings(settings: Settings) -> WebhookTarget | None:
+    """The e-office system's endpoint from `MOTCUA_WEBHOOK_URL`/`_SECRET`, or None if unset.
+
+    For other layers (the flows) that announce `dossier.received` and `result.signed`.
+    """
+    if not settings.webhook_url:
+        return None
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    return WebhookTarget(settings.webhook_url, secret.encode("utf-8"))
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:

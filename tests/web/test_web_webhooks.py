@@ -113,6 +113,18 @@ def test_an_unreachable_server_is_retried_then_reported() -> None:
         deliver(_target(url, attempts=2), "dossier.received", {"dossier_code": "x"})
 
 
+def test_target_from_settings(tmp_path: Path) -> None:
+    from web_helpers import make_settings
+
+    assert webhooks.target_from_settings(make_settings(tmp_path)) is None
+    target = webhooks.target_from_settings(
+        make_settings(tmp_path, webhook_url="https://ioffice.example.vn/ev", webhook_secret="k")
+    )
+    assert target is not None and (target.host, target.secret) == ("ioffice.example.vn", b"k")
+    with pytest.raises(ConfigurationError, match="without a secret"):
+        webhooks.target_from_settings(make_settings(tmp_path, webhook_url="https://x.vn/ev"))
+
+
 def test_configuration_is_checked() -> None:
     with pytest.raises(ConfigurationError, match="not an http"):
         WebhookTarget("ftp://ioffice/", SECRET)

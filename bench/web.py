@@ -60,7 +60,12 @@ def main() -> int:
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--dossiers", type=int, default=1000)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="motcua-bench-web-"))
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-web-") as folder:
+        run(Path(folder) / "home", args.entries, args.dossiers)
+    return 0
+
+
+def run(home: Path, entries: int, dossiers: int) -> None:
     app = create_app(load_settings(home / "absent.toml", home=home))
     svc = app.state.services
     audit: AuditLog = svc.audit
@@ -90,7 +95,7 @@ def main() -> int:
     base = timed(plain_insert, 300)
     appends = timed(append, 300)
     row("audit append (per entry)", appends, base)
-    for _ in range(args.entries - 300):
+    for _ in range(entries - 300):
         append()
 
     # Verification vs streaming the rows.
@@ -100,16 +105,16 @@ def main() -> int:
                 pass
 
     report = audit.verify_chain()
-    assert report.ok and report.entries == args.entries
+    assert report.ok and report.entries == entries
     verify = timed(audit.verify_chain, 3)
     read = timed(stream, 3)
-    row(f"verify_chain, {args.entries} entries (per entry)", verify, read, unit=args.entries)
-    row(f"verify_chain, {args.entries} entries (total)", verify, read)
+    row(f"verify_chain, {entries} entries (per entry)", verify, read, unit=entries)
+    row(f"verify_chain, {entries} entries (total)", verify, read)
 
     # Dossier list: web layer vs register.
     procedure = svc.catalogue.get("xac-nhan-tinh-trang-hon-nhan")
     start = dt.datetime(2026, 4, 1, 8, 0, tzinfo=VN_TZ)
-    for i in range(args.dossiers):
+    for i in range(dossiers):
         docs = [
             DocumentIn(path=f"/scans/{i}-{k}.pdf", kind=k,
                        sha256=hashlib.sha256(f"{i}{k}".encode()).hexdigest(),
@@ -129,8 +134,8 @@ def main() -> int:
     direct = timed(lambda: svc.register.list(), 5)
     api = timed(lambda: client.get("/api/v1/dossiers?limit=1000").raise_for_status(), 5)
     page = timed(lambda: client.get("/dossiers").raise_for_status(), 5)
-    row(f"GET /api/v1/dossiers, {args.dossiers} dossiers", api, direct)
-    row(f"GET /dossiers page, {args.dossiers} dossiers", page, direct)
+    row(f"GET /api/v1/dossiers, {dossiers} dossiers", api, direct)
+    row(f"GET /dossiers page, {dossiers} dossiers", page, direct)
 
     # Signing in: argon2id verification vs an unauthenticated page.
     anonymous = TestClient(app)
@@ -142,7 +147,6 @@ def main() -> int:
 
     sign_in = timed(post_login, 5)
     row("POST /login (argon2id defaults)", sign_in, timed(lambda: anonymous.get("/login"), 5))
-    return 0
 
 
 if __name__ == "__main__":

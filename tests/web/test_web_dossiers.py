@@ -207,3 +207,42 @@ def test_declaration_fields_show_their_labels_and_ids_in_sections(world: WebWorl
     assert labels["khai_sinh.ho_ten"] == "Họ, chữ đệm, tên (người được khai sinh)"
     page = clerk.get(f"/dossiers/{dossier.code}").text
     assert "Họ, chữ đệm, tên (người được khai sinh)</dt>" in page
+
+
+def test_apology_letter_for_a_late_dossier(world: WebWorld) -> None:
+    code = world.complete.code  # due 04/05/2026, long past: overdue
+    before = on_time_totals(world)
+    assert before["late_without_apology"] == 1
+    clerk = sign_in(world.app, "clerk")
+    page = clerk.get(f"/dossiers/{code}")
+    assert "Lập phiếu xin lỗi" in page.text
+    r = clerk.post(f"/dossiers/{code}/apology", data={
+        "csrftoken": csrf_from(page.text), "new_due_date": "2026-05-04",
+        "reasons": "Chờ xác minh"})  # fmt: skip
+    assert r.status_code == 400  # not after the due date
+    reasons = "Chờ xác minh thông tin từ nơi cư trú trước đây\nCán bộ thụ lý nghỉ ốm"
+    r = clerk.post(f"/dossiers/{code}/apology", data={
+        "csrftoken": csrf_from(page.text), "new_due_date": "2026-05-08",
+        "reasons": reasons})  # fmt: skip
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/pdf"
+    text = pypdfium2.PdfDocument(io.BytesIO(r.content))[0].get_textpage().get_text_range()
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert code in text
+    assert world.services.register.get(code).new_due_date.isoformat() == "2026-05-08"
+    assert on_time_totals(world)["late_without_apology"] == 0
+    [entry] = world.services.audit.entries(target_id=code)
+    assert (entry.action, entry.details) == (
+        "dossier.apology_issued",
+        {"new_due_date": "2026-05-08"},
+    )
+    r = clerk.post(f"/api/v1/dossiers/{world.signed.code}/apology", headers=csrf_header(clerk),
+                   json={"new_due_date": "2026-06-01", "reasons": ["x"]})  # fmt: skip
+    assert r.status_code == 409  # resolved dossiers need none
+
+
+def on_time_totals(world: WebWorld) -> dict[str, object]:
+    admin = sign_in(world.app, "admin")
+    r = admin.get("/api/v1/reports/on-time", params={"date_from": "2026-04-01"})
+    total: dict[str, object] = r.json()["total"]
+    return total

@@ -19,8 +19,13 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dossiers.calendar import VN_TZ
-from dossiers.forms.notices import Citizen, render_receipt, render_supplement_request
-from dossiers.register import Dossier, Status
+from dossiers.forms.notices import (
+    Citizen,
+    render_apology,
+    render_receipt,
+    render_supplement_request,
+)
+from dossiers.register import RESOLVED, Dossier, Status
 from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
 from motcua.types import fold, mask_id
 from motcua.web.auth import Principal, require, services_of
@@ -82,6 +87,13 @@ class DossierDetail(DossierSummary):
     missing_components: list[str]
     documents: list[DocumentOut]
     history: list[StatusChangeOut]
+
+
+class ApologyRequest(BaseModel):
+    new_due_date: dt.date = Field(description="the new appointment, after the due date")
+    reasons: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
+        min_length=1, max_length=10, description="why the dossier is late (printed on Mẫu 04)"
+    )
 
 
 class SupplementRequest(BaseModel):
@@ -303,6 +315,48 @@ def _supplement_pdf(services: Services, principal: Principal, code: str) -> Resp
     return _pdf_response(content, f"phieu-yeu-cau-bo-sung-{code}.pdf")
 
 
+def _apology(
+    services: Services,
+    principal: Principal,
+    code: str,
+    new_due_date: dt.date,
+    reasons: Sequence[str],
+) -> Response:
+    """Record a late dossier's apology and new date, and return Mẫu 04 to print and sign."""
+    dossier = _get(services, code)
+    if dossier.due_date is None or dossier.status.value in ("result_signed", "returned"):
+        raise CheckFailedError(
+            f"dossier {code} is {dossier.status.value}; an apology is for an unresolved dossier "
+            "past or near its due date",
+            hint="check the dossier's status and due date",
+        )
+    procedure = services.catalogue.get(dossier.procedure_key)
+    clean = [r.strip() for r in reasons if r.strip()]
+    if not clean:
+        raise BadArgumentError("an apology letter states the reason for the delay")
+    updated = services.register.record_apology(code, new_due_date)
+    assert updated.apology_issued_at is not None and dossier.due_date is not None
+    with tempfile.TemporaryDirectory(prefix="motcua-apology-") as folder:
+        out = Path(folder) / "apology.pdf"
+        render_apology(
+            out,
+            office=services.office,
+            dossier_code=code,
+            citizen=Citizen(name=dossier.citizen_name or "……………………"),
+            procedure=procedure,
+            received_at=dossier.received_at,
+            due_date=dossier.due_date,
+            new_due_date=new_due_date,
+            reasons=clean,
+            issued_on=updated.apology_issued_at.date(),
+        )
+        content = out.read_bytes()
+    services.audit.append(actor=principal.actor, action="dossier.apology_issued",
+                          target_kind="dossier", target_id=code,
+                          details={"new_due_date": new_due_date})  # fmt: skip
+    return _pdf_response(content, f"phieu-xin-loi-{code}.pdf")
+
+
 def _pdf_response(content: bytes, filename: str) -> Response:
     return Response(
         content,
@@ -393,6 +447,16 @@ def api_supplement_pdf(request: Request, principal: ReceiptReader, code: str) ->
     return _supplement_pdf(services_of(request), principal, code)
 
 
+@api.post(
+    "/{code}/apology",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="Record a late dossier's new date; returns the apology letter (Mẫu 04)",
+)
+def api_apology(request: Request, principal: Updater, code: str, body: ApologyRequest) -> Response:
+    return _apology(services_of(request), principal, code, body.new_due_date, body.reasons)
+
+
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -454,6 +518,7 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "can_return": dossier.status is Status.result_signed,
             "can_print_receipt": dossier.due_date is not None,
             "can_print_supplement": dossier.status is Status.supplement_requested,
+            "can_apologise": dossier.due_date is not None and dossier.status not in RESOLVED,
         },
     )
 
@@ -490,3 +555,19 @@ def receipt_page(request: Request, principal: ReceiptReader, code: str) -> Respo
 @pages.get("/dossiers/{code}/supplement-request.pdf")
 def supplement_pdf_page(request: Request, principal: ReceiptReader, code: str) -> Response:
     return _supplement_pdf(services_of(request), principal, code)
+
+
+@pages.post("/dossiers/{code}/apology")
+def apology_form(
+    request: Request,
+    principal: Updater,
+    code: str,
+    new_due_date: Annotated[str, Form(max_length=20)],
+    reasons: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    day = _parse_day(new_due_date)
+    if day is None or not reasons.strip():
+        flash(request, "Hãy nhập ngày hẹn mới và lý do chậm trả kết quả.", "error")
+        return RedirectResponse(f"/dossiers/{code}", status_code=303)
+    lines = [line for line in reasons.splitlines() if line.strip()]
+    return _apology(services_of(request), principal, code, day, lines)

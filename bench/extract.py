@@ -79,6 +79,7 @@ def main() -> None:
                         "review": bool(got and got.needs_review),
                         "source": got.source if got else None,
                         "got": None if got is None else got.as_json()["value"],
+                        "reasons": list(got.reasons) if got else [],
                         "truth": list(truth) if isinstance(truth, tuple) else truth,
                     }
                 )

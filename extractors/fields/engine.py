@@ -484,8 +484,12 @@ _LOCATORS: Final[dict[str, Callable[[_Doc, FieldSpec], _Value | None]]] = {
 # --- normalisers ----------------------------------------------------------------------------
 
 
+_APOSTROPHES: Final = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+
+
 def _clean(text: str) -> str:
-    return " ".join(nfc(text).replace("Ð", "Đ").split()).strip(_TRAILING + "-").strip()
+    text = nfc(text).replace("Ð", "Đ").translate(_APOSTROPHES)  # Icelandic eth → Vietnamese Đ
+    return " ".join(text.split()).strip(_TRAILING + "-").strip()
 
 
 def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], list[str]]:
@@ -493,6 +497,8 @@ def _normalise(spec: FieldSpec, raw: _Value) -> tuple[str | tuple[str, ...], lis
     text = _clean(raw.text)
     problems: list[str] = []
     kind = spec.normalise
+    if text and not (text[0].isalnum() or text[0] == "("):
+        problems.append("giá trị bắt đầu bằng ký tự lạ, cần đối chiếu")
     if kind == "list":
         items = []
         for item in (_clean(i) for i in raw.items):

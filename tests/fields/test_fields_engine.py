@@ -390,3 +390,12 @@ def test_expiry_with_slashes_read_as_ones_is_recovered_by_the_rule() -> None:
     rows[-2] = (50, 820, "Có giá trị đến: 16103/2030")  # fits no milestone: stays flagged
     wrong = extract_from_pages([page_of(rows, width=1712, height=1080)], "cccd", qr=QR)
     assert wrong.fields["co_gia_tri_den"].needs_review
+
+
+def test_value_opening_with_a_stray_mark_is_flagged() -> None:
+    rows = [
+        r if not r[2].startswith("Nơi sinh") else (350, 1000, "Nơi sinh: 'Trạm Y tế Xã Quảng Tân")
+        for r in declaration_lines()
+    ]
+    field = extract_from_pages([page_of(rows)], "to-khai-khai-sinh").fields["khai_sinh.noi_sinh"]
+    assert field.needs_review

@@ -234,6 +234,7 @@ class Archive:
         part_size: int = 16 * 1024 * 1024,
         resolve_s3: Callable[[], S3Config] | None = None,
         upload_threads: int = 3,
+        payload_threads: int = 2,
     ) -> None:
         """`resolve_s3` re-reads where the server is between retries (an embedded server that
         restarted may listen on other ports); without it the endpoint is fixed."""
@@ -246,6 +247,7 @@ class Archive:
         self.part_size = part_size
         self.resolve_s3 = resolve_s3
         self.upload_threads = upload_threads
+        self.payload_threads = payload_threads
         self.client: Minio = _client(s3)
         self._buckets_ready = False
 
@@ -597,9 +599,9 @@ class Archive:
                     version = self._put_large(key, path, sha_hex, size, retention)
             return PayloadFile(name=name, size=size, sha256=sha_hex, version_id=version)
 
-        # Payload files one after another: concurrent large PUTs made the embedded server
-        # slower per byte on two cores (bench/archive.py); small tag files go up concurrently.
-        payload = [upload(item) for item in hashed]
+        # Two payload files at a time (three or more made the embedded server slower per byte
+        # on two cores, bench/archive.py); the small tag files go up three at a time.
+        payload = self._concurrently(upload, hashed, self.payload_threads)
 
         metadata = build_metadata(record_id, info, payload, retention_class.label, now)
         tag_files = {
@@ -629,12 +631,15 @@ class Archive:
         self.catalogue.upsert([self._entry(record_id, None, metadata, info.text)])
         return PutResult(record_id, True, tuple(payload))
 
-    def _concurrently(self, fn: Callable[[A], R], items: Sequence[A]) -> list[R]:
+    def _concurrently(
+        self, fn: Callable[[A], R], items: Sequence[A], threads: int | None = None
+    ) -> list[R]:
         """`fn` over `items` on a few threads, results in order; the first error is raised
         after every started upload has finished (nothing is left running behind the caller)."""
-        if len(items) <= 1 or self.upload_threads <= 1:
+        threads = self.upload_threads if threads is None else threads
+        if len(items) <= 1 or threads <= 1:
             return [fn(item) for item in items]
-        with ThreadPoolExecutor(max_workers=min(self.upload_threads, len(items))) as pool:
+        with ThreadPoolExecutor(max_workers=min(threads, len(items))) as pool:
             futures = [pool.submit(fn, item) for item in items]
             wait(futures)
         return [future.result() for future in futures]

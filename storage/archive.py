@@ -35,7 +35,7 @@ from typing import Any, BinaryIO, TypeVar
 import urllib3
 from minio import Minio
 from minio.commonconfig import ENABLED
-from minio.error import MinioException, S3Error, ServerError
+from minio.error import S3Error, ServerError
 from minio.objectlockconfig import YEARS, ObjectLockConfig
 from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
@@ -581,7 +581,7 @@ class Archive:
         def upload(item: _Payload) -> PayloadFile:
             name, path, sha_hex, size = item.name, item.path, item.sha256, item.size
             key = f"{prefix}data/{name}"
-            version = self._existing(key, sha_hex) if name_in(listing, f"data/{name}") else None
+            version = self._existing(key, sha_hex) if _name_in(listing, f"data/{name}") else None
             if version is None:
                 if size <= self.single_put_limit:
                     if item.data is not None:  # hashed from these bytes a moment ago
@@ -619,7 +619,7 @@ class Archive:
         def upload_tag(item: tuple[str, bytes]) -> None:
             name, data = item
             key = prefix + name
-            if name_in(listing, name) and self._existing(key, hashlib.sha256(data).hexdigest()):
+            if _name_in(listing, name) and self._existing(key, hashlib.sha256(data).hexdigest()):
                 return
             content_type = "application/json" if name.endswith(".json") else "text/plain"
             self._put_bytes(key, data, retention, content_type + "; charset=utf-8")
@@ -986,7 +986,7 @@ def _client(config: S3Config) -> Minio:
     )
 
 
-def name_in(listing: _Listing, name: str) -> bool:
+def _name_in(listing: _Listing, name: str) -> bool:
     return listing.archived(name) is not None
 
 
@@ -1012,7 +1012,6 @@ __all__ = [
     "Buckets",
     "Finding",
     "Leftover",
-    "MinioException",
     "PdfChecker",
     "PutResult",
     "RecordAudit",

@@ -14,8 +14,12 @@ from motcua.errors import BadArgumentError, ConfigurationError
 
 def prepare_flows(app: AppContext) -> None:
     """Configure Prefect (embedded or the configured server) before the flows are imported."""
+    import os
+
     from flows.runtime import configure_prefect
 
+    if app.config_file is not None:  # the flows read settings themselves: same file for them
+        os.environ["MOTCUA_CONFIG"] = str(app.config_file)
     configure_prefect(app.settings.home, app.settings.prefect_api_url, verbose=app.verbose > 0)
 
 

@@ -18,6 +18,7 @@ from extractors.ocr.engine import LOW_CONFIDENCE, EngineWord
 from extractors.ocr.model import Word
 
 NOISE_GAP = 0.8  # × word height: a punctuation-only "word" this far from both neighbours is dirt
+DIRT_CONFIDENCE = 0.7  # an unsure punctuation-only word with white on one side is dirt too
 SPLIT_GAP = 1.8  # × word height: a wider gap inside a line separates two columns
 SIDE_BY_SIDE = 0.4  # share of the tallest column's height that the others must run alongside
 COLUMN_GAP = 1.0  # × median line height: a white band this wide separates columns
@@ -67,13 +68,16 @@ def segments(words: Sequence[EngineWord]) -> list[Segment]:
 
 
 def _without_dirt(line: list[EngineWord], height: float) -> list[EngineWord]:
-    """Drop punctuation-only words standing alone: specks and scanner dirt read as `_`, `.`, `'`."""
+    """Drop punctuation-only words standing alone, or unsure and apart from a neighbour: specks
+    and scanner dirt read as `_`, `.`, `'` (a dash between words is read with confidence)."""
     kept: list[EngineWord] = []
     for i, word in enumerate(line):
         if not any(c.isalnum() for c in word.text):
             before = word.bbox[0] - line[i - 1].bbox[2] if i else float("inf")
             after = line[i + 1].bbox[0] - word.bbox[2] if i + 1 < len(line) else float("inf")
-            if min(before, after) > NOISE_GAP * height:
+            alone = min(before, after) > NOISE_GAP * height
+            unsure = word.confidence < DIRT_CONFIDENCE and max(before, after) > NOISE_GAP * height
+            if alone or unsure:
                 continue
         kept.append(word)
     return kept

@@ -62,20 +62,27 @@ def test_a_sideways_page_is_flagged_not_deskewed(full_page: Page) -> None:
 
 
 @pytest.mark.parametrize("dpi", [100, 150, 600])
-def test_resolution_is_normalised_to_30_px_text(full_page: Page, dpi: int) -> None:
+def test_resolution_is_normalised_to_the_target_text_height(full_page: Page, dpi: int) -> None:
     factor = dpi / 300
     image = cv2.resize(full_page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
-    page = clean(image, dpi, replace(NO_CLEANUP, normalise_resolution=True))
+    options = replace(NO_CLEANUP, normalise_resolution=True)
+    page = clean(image, dpi, options)
     assert "resolution" in page.stages
     height = estimate_text_height(page.image)
-    assert height is not None and 26 <= height <= 34
+    assert height is not None
+    assert abs(height - options.target_text_height) <= 3
     assert page.dpi == pytest.approx(dpi * page.scale)
 
 
-def test_a_300_dpi_page_is_not_rescaled(full_page: Page) -> None:
-    page = clean(full_page.image, 300, replace(NO_CLEANUP, normalise_resolution=True))
+def test_text_already_at_the_target_height_is_not_rescaled(full_page: Page) -> None:
+    options = replace(NO_CLEANUP, normalise_resolution=True)
+    measured = estimate_text_height(grey(full_page))
+    assert measured is not None
+    factor = options.target_text_height / measured
+    image = cv2.resize(full_page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    page = clean(image, 300 * factor, options)
     assert "resolution" not in page.stages
-    assert page.image.shape == full_page.image.shape[:2]
+    assert page.image.shape == image.shape[:2]
 
 
 def test_scanner_borders_are_painted_white(full_page: Page) -> None:

@@ -242,6 +242,7 @@ def bench_uploads(home: Path, uploads: int, file_mib: int, rounds: int) -> dict[
                         len(data),
                         metadata={"x-amz-checksum-sha256": digest},
                         retention=Retention(GOVERNANCE, until),
+                        part_size=max(5 * 1024 * 1024, len(data)),  # one PUT, as motcua does
                     )
             return total_mb / (time.perf_counter() - started)
 

@@ -87,6 +87,7 @@ A = TypeVar("A")
 R = TypeVar("R")
 PdfChecker = Callable[[bytes, str], list[str]]  # (pdf bytes, object name) → problems found
 _CHUNK = 1024 * 1024
+_MIN_PART = 5 * 1024 * 1024  # S3's smallest multipart part
 _KEEP_IN_MEMORY = 96 * 1024 * 1024  # per put: small payload files read once, hashed, sent
 
 
@@ -466,6 +467,8 @@ class Archive:
                 content_type=content_type,
                 metadata={"x-amz-checksum-sha256": sha_b64, "sha256": sha_hex},
                 retention=retention,
+                # one PUT, never multipart: the checksum header is of the whole object
+                part_size=max(_MIN_PART, len(data)),
             )
             echoed = result.http_headers.get("x-amz-checksum-sha256")
             if echoed is not None and echoed != sha_b64:

@@ -135,7 +135,12 @@ def test_checksum_is_sent_and_checked_by_the_server(archive: Archive, tmp_path: 
         )
     assert refused.value.code == "BadDigest"
     files = _files(tmp_path)[:1]
-    record = archive.put(files, _info(files))
+    # above the SDK's 5 MiB part size but below the single-PUT limit: still one PUT with the
+    # whole object's checksum (a multipart upload would be refused with that header)
+    larger = tmp_path / "ho-so-quet.tif"
+    larger.write_bytes(os.urandom(7 * 1024 * 1024))
+    record = archive.put([*files, larger], _info(files))
+    assert archive.verify(record.record_id).ok
     key = record_prefix(record.record_id) + "data/to-khai.txt"
     stat = archive.client.stat_object(
         archive.buckets.archive, key, extra_headers={"x-amz-checksum-mode": "ENABLED"}

@@ -8,7 +8,6 @@ exceptions; only a file that cannot be read at all raises `InputFileError`.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -23,8 +22,6 @@ from extractors.fields.qr import QrError, decode_qr, parse_cccd_qr
 from extractors.fields.templates import templates
 from extractors.ocr import OcrOptions, OcrPage, OcrResult, ocr_document, ocr_image
 from motcua.errors import BadArgumentError, InputFileError
-
-log = logging.getLogger(__name__)
 
 KINDS: Final = ("auto", "cccd", "to-khai-khai-sinh", "van-ban")
 _IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}

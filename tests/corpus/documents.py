@@ -346,8 +346,9 @@ def render_card(
     card = Image.new("RGB", (w, h), (236, 242, 246))
     draw = ImageDraw.Draw(card)
     # Guilloche background: faint sine lines, as the printed security pattern.
+    phase = rng.uniform(0, 2 * math.pi)
     for k in range(0, h, round(26 * s)):
-        pts = [(x, k + 9 * s * math.sin(x / (40 * s) + k)) for x in range(0, w, 8)]
+        pts = [(x, k + 9 * s * math.sin(x / (40 * s) + k + phase)) for x in range(0, w, 8)]
         draw.line(pts, fill=(214, 226, 236), width=max(1, round(2 * s)))
     red, ink, label = (200, 30, 30), (20, 20, 30), (40, 40, 60)
     cx, cy, r = round(130 * s), round(130 * s), round(85 * s)
@@ -447,7 +448,6 @@ def render_card(
         font=ImageFont.truetype(SANS_BOLD, round(32 * s)),
         fill=ink,
     )
-    del rng
     return cv2.cvtColor(np.asarray(card), cv2.COLOR_RGB2BGR)
 
 

@@ -7,7 +7,7 @@ task: `page_refs(path)` then `process_page(ref, options)`, or `iter_pages(path)`
 `ocr_page(image, number, options)`. Imports only `motcua.errors` from the project.
 """
 
-from extractors.ocr.cleanup import NO_CLEANUP, CleanupOptions
+from extractors.ocr.cleanup import IMAGE_CLEANUP, NO_CLEANUP, CleanupOptions
 from extractors.ocr.document import OcrOptions, iter_pages, ocr_document, ocr_page, process_page
 from extractors.ocr.engine import OcrEngine, PageTimeoutError, TesseractEngine, ocr_image
 from extractors.ocr.model import OcrPage, OcrResult, Word
@@ -15,6 +15,7 @@ from extractors.ocr.searchable import write_searchable_pdf
 from extractors.ocr.sources import PageRef, page_refs
 
 __all__ = [
+    "IMAGE_CLEANUP",
     "NO_CLEANUP",
     "CleanupOptions",
     "OcrEngine",

@@ -30,7 +30,7 @@ def _mean(words: list[EngineWord]) -> float:
     return sum(w.confidence * len(w.text) for w in words) / total if total else 0.0
 
 
-def _upright(page: PageImage, turned: int, deskew: bool) -> PageImage:
+def _upright(page: PageImage, deskew: bool) -> PageImage:
     """After a quarter turn, deskew again: the first deskew saw the page sideways."""
     if not deskew:
         return page
@@ -67,7 +67,7 @@ def recognise_page(
         if degrees == 0 or confidence < MIN_OSD_CONFIDENCE:
             return p, 0
         turned = stages.turn(p, -degrees, "orientation")
-        return _upright(turned, degrees, options.deskew), degrees
+        return _upright(turned, options.deskew), degrees
 
     if orientation and page.sideways:
         page, rotation = orient(page)

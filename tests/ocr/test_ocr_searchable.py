@@ -142,3 +142,17 @@ def test_multi_page_tiff_gives_one_pdf_page_per_frame(
     assert len(pypdf.PdfReader(pdf).pages) == frames
     assert result.text.count("\f") == frames - 1
     assert normalise(pdftotext(pdf)) == normalise(result.text)
+
+
+def test_a_pdf_page_stored_sideways_with_rotate_keeps_it(header_page: Page, tmp_path: Path) -> None:
+    scan = tmp_path / "sideways.pdf"
+    sideways = Image.fromarray(cv2.cvtColor(rotate(header_page.image, 90), cv2.COLOR_BGR2RGB))
+    sideways.save(scan, "PDF", resolution=300.0)
+    with pikepdf.open(scan, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].obj.Rotate = 90  # the viewer turns it upright; so does PDFium
+        pdf.save(scan)
+    result, pdf_path = searchable(scan, tmp_path)
+    assert result.pages[0].rotation == 0
+    assert_same_text(result, pdf_path)
+    with pikepdf.open(pdf_path) as pdf:
+        assert int(pdf.pages[0].obj.Rotate) == 90

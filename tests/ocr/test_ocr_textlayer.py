@@ -117,3 +117,18 @@ def test_keep_text_layer_off_forces_ocr(header_page: Page, tmp_path: Path) -> No
     result = ocr_document(path, OcrOptions(jobs=1, keep_text_layer=False))
     assert result.pages[0].source == "ocr"
     assert "CỘNG HÒA" in result.pages[0].text
+
+
+def test_a_mixed_pdf_keeps_digital_pages_and_ocrs_scanned_ones(
+    header_page: Page, tmp_path: Path
+) -> None:
+    digital = born_digital(tmp_path / "digital.pdf", "Phụ lục: danh mục hồ sơ kèm theo\nTrang 2")
+    scanned = scan_with_layer(tmp_path / "scan.pdf", header_page, "")
+    mixed = tmp_path / "mixed.pdf"
+    with pikepdf.new() as pdf, pikepdf.open(digital) as first, pikepdf.open(scanned) as second:
+        pdf.pages.extend([first.pages[0], second.pages[0]])
+        pdf.save(mixed)
+    result = ocr_document(mixed, OcrOptions(jobs=2))
+    assert [p.source for p in result.pages] == ["text-layer", "ocr"]
+    assert result.pages[0].text == "Phụ lục: danh mục hồ sơ kèm theo\nTrang 2"
+    assert cer(header_page.text, result.pages[1].text) <= 0.02

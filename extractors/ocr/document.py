@@ -40,7 +40,9 @@ __all__ = ["OcrOptions", "iter_pages", "ocr_document", "ocr_page", "page_refs", 
 
 @dataclass(frozen=True)
 class OcrOptions:
-    """How documents are read. `jobs=0` means one worker per CPU core; `page_timeout` 0 = none."""
+    """How documents are read. `jobs=0` means one worker per CPU core. `page_timeout` (seconds,
+    0 = none) bounds each Tesseract run of a page (OCR, orientation): Tesseract is killed and the
+    page reported in `OcrPage.error`; decoding and rasterising a page are not interrupted."""
 
     lang: str = "vie"
     jobs: int = 0

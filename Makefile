@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 export OMP_THREAD_LIMIT ?= 1
-CODE      := $(wildcard motcua flows extractors signing storage dossiers tests bench)
+CODE      := $(wildcard motcua flows extractors signing storage dossiers samples tests bench)
 LIBRARIES := $(wildcard motcua extractors signing storage dossiers)
 
 .PHONY: setup demo test lint typecheck pytest bench clean

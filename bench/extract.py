@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/extract.py [--count 60] [--seed 1] [--out results.json]
 
-Documents come from `tests/corpus/documents.py`: card photos (desk, skew, perspective, uneven
+Documents come from `samples/documents.py`: card photos (desk, skew, perspective, uneven
 light, JPEG), birth-registration declarations and official documents, cycling the OCR
 benchmark's levels (clean / scanned / harsh). Each is written to a file and read back through
 `extract_fields(path, kind="auto")`, the path a user takes.
@@ -25,14 +25,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
-from corpus.documents import MAKERS, corpus  # noqa: E402
 
 from extractors.fields import extract_fields  # noqa: E402
 from motcua.types import nfc  # noqa: E402
+from samples.documents import MAKERS, corpus  # noqa: E402
 
 ID_KEYS = ("so_dinh_danh",)
 NAME_KEYS = ("ho_ten", "nguoi_ky")

@@ -1,6 +1,6 @@
 """OCR benchmark: motcua vs raw Tesseract vs OCRmyPDF on the same synthetic pages, same run.
 
-For each degradation level (clean, scanned, harsh) the synthetic corpus (`tests/corpus/pages.py`)
+For each degradation level (clean, scanned, harsh) the synthetic corpus (`samples/pages.py`)
 renders N Vietnamese administrative pages with ground truth; each system reads them with 2 workers:
 - raw:      `tesseract PAGE stdout -l vie`, two processes at a time;
 - ocrmypdf: `ocrmypdf -l vie --deskew --clean --rotate-pages --sidecar`, two processes at a time;
@@ -30,14 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
 import jiwer  # noqa: E402
-from corpus.pages import LEVELS, corpus, write_image  # noqa: E402
 
 from extractors.ocr.document import OcrOptions, new_pool, process_page  # noqa: E402
 from extractors.ocr.sources import page_refs  # noqa: E402
+from samples.pages import LEVELS, corpus, write_image  # noqa: E402
 
 WORKERS = 2
 

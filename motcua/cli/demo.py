@@ -152,6 +152,10 @@ def demo(app: AppContext, seed: int) -> None:
 
     click.echo("\n".join(lines))
     click.echo(f"hoàn tất trong {time.monotonic() - started:.0f} s")
+    click.echo(
+        "dịch vụ nền vẫn chạy: dừng bằng `motcua services down` và "
+        f"`motcua trust-services down --pki {pki_dir}`"
+    )
     if not (report.ok and report.complete) or problems:
         raise CheckFailedError("the demo found a problem (see above)")
 

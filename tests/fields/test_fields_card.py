@@ -8,10 +8,10 @@ import random
 import cv2
 import numpy as np
 import pytest
-from corpus.documents import make_person, place_on_desk, qr_payload, render_card
 
 from extractors.fields.api import NO_CARD, NO_QR, read_card
 from extractors.fields.card import CARD_ASPECT, WARP_WIDTH, find_card
+from samples.documents import make_person, place_on_desk, qr_payload, render_card
 
 
 def _photo(

@@ -11,13 +11,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from corpus.documents import Document, make_card, make_declaration, make_official
-from corpus.pages import render_page
 
 from extractors.fields import Extraction, extract_fields
 from extractors.fields.api import NO_CARD, NO_QR, UNKNOWN_KIND
 from motcua.errors import InputFileError
 from motcua.types import nfc
+from samples.documents import Document, make_card, make_declaration, make_official
+from samples.pages import render_page
 
 MOTCUA = str(Path(sys.executable).with_name("motcua"))
 

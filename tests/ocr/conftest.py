@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from corpus.pages import Page, crop, render_page, write_image
+
+from samples.pages import Page, crop, render_page, write_image
 
 
 @pytest.fixture(scope="session")

@@ -9,14 +9,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from corpus.pages import (
-    Page,
-    add_scanner_border,
-    add_seal_and_signature,
-    degrade,
-    rotate,
-    uneven_lighting,
-)
 
 from extractors.ocr.cleanup import (
     NO_CLEANUP,
@@ -29,6 +21,14 @@ from extractors.ocr.cleanup import (
     speckle_ratio,
     to_grey,
     turn,
+)
+from samples.pages import (
+    Page,
+    add_scanner_border,
+    add_seal_and_signature,
+    degrade,
+    rotate,
+    uneven_lighting,
 )
 
 

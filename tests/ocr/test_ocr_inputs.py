@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from corpus.pages import Page
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -21,6 +20,7 @@ from reportlab.pdfgen import canvas
 from extractors.ocr import OcrOptions, iter_pages, ocr_document, page_refs
 from extractors.ocr.sources import sniff
 from motcua.errors import ExitCode, InputFileError
+from samples.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from corpus.pages import Page, render_columns
 from ocr_compare import cer, normalise
 
 from extractors.ocr import ocr_image
 from extractors.ocr.engine import EngineWord
 from extractors.ocr.layout import ordered_words
+from samples.pages import Page, render_columns
 
 
 def _line(words: list[tuple[str, int]], top: int, key: tuple[int, int, int]) -> list[EngineWord]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from corpus.pages import Page, rotate
 from ocr_compare import cer
 
 from extractors.ocr import NO_CLEANUP, ocr_image
+from samples.pages import Page, rotate
 
 
 @pytest.fixture(scope="module")

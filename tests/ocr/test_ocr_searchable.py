@@ -12,11 +12,11 @@ import numpy as np
 import pikepdf
 import pypdf
 import pytest
-from corpus.pages import Page, degrade, rotate, write_image
 from ocr_compare import normalise
 from PIL import Image
 
 from extractors.ocr import OcrOptions, OcrResult, ocr_document, write_searchable_pdf
+from samples.pages import Page, degrade, rotate, write_image
 
 
 def pdftotext(path: Path) -> str:

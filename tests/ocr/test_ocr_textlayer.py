@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from corpus.pages import Page
 from ocr_compare import cer, normalise
 from PIL import Image
 from reportlab.lib.utils import ImageReader
@@ -16,6 +15,7 @@ from reportlab.pdfgen import canvas
 
 from extractors.ocr import OcrOptions, ocr_document
 from extractors.ocr.textlayer import judge, read_text_layer
+from samples.pages import Page
 
 A4 = (595.28, 841.89)
 

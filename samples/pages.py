@@ -6,9 +6,8 @@ administrative prose, in one of several fonts and sizes. `degrade(page, level, s
 a "scanned" or "harsh" copy. `Page.text` is the ground truth in reading order (header block by
 block: left, then right; then the body), NFC. Everything is generated from the seed: no files.
 
-Used by `tests/ocr/`, `bench/ocr.py` and the field-extraction benchmark:
-`sys.path` must hold the `tests/` folder (pytest's rootdir conftest does it), then
-`from corpus.pages import render_page, degrade, corpus`.
+Used by `tests/ocr/`, `bench/ocr.py`, the field-extraction benchmark and `motcua demo`:
+`from samples.pages import render_page, degrade, corpus`.
 """
 
 from __future__ import annotations

@@ -27,10 +27,10 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from corpus.pages import LEVELS, Level, Page, degrade, uneven_lighting
 from extractors.fields.numwords import date_to_words
 from extractors.fields.validators import NO_EXPIRY, century_sex_digit, expected_expiry
 from motcua.types import nfc
+from samples.pages import LEVELS, Level, Page, degrade, uneven_lighting
 
 __all__ = [
     "LEVELS",

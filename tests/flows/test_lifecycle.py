@@ -36,6 +36,18 @@ def test_complete_dossier_gets_receipt_due_date_and_archive(
     assert "H40.29.10-260429-0001" in receipt
     assert "04 tháng 5 năm 2026" in receipt or "4 tháng 5 năm 2026" in receipt
 
+    # The run left a markdown artifact summarising it, in Vietnamese.
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                key=ArtifactFilterKey(any_=["intake-h40-29-10-260429-0001"])
+            )
+        )
+    assert artifacts and "Hẹn trả: 04/05/2026" in str(artifacts[0].data)
+
     # Archived, and found by the child's name typed without diacritics.
     from storage.catalogue import SearchQuery
 

@@ -21,6 +21,7 @@ from rich.console import Console
 from motcua import __version__
 from motcua.errors import ExitCode, MotcuaError
 from motcua.logs import configure_logging
+from motcua.memory import bound_allocator
 from motcua.settings import Settings, load_settings
 
 log = logging.getLogger("motcua.cli")
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    bound_allocator()
     err = Console(stderr=True, soft_wrap=True)
     try:
         code = cli.main(args=args, prog_name="motcua", standalone_mode=False)

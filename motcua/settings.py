@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     )
     web_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS")
     upload_max_mb: float = Field(default=50.0, gt=0, description="largest uploaded file, MiB")
+    web_job_workers: int = Field(
+        default=1, ge=1, le=16,
+        description="flows (intake, issuing) the web server runs at the same time",
+    )
     webhook_url: str | None = Field(default=None, description="e-office system's event URL")
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC key for webhooks")
 

@@ -84,9 +84,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
 
-    from motcua.web.routes import accounts, archive, audit, auth, dossiers, reports
+    from motcua.web.routes import accounts, archive, audit, auth, dossiers, jobs, reports
 
-    for module in (auth, dossiers, reports, archive, audit, accounts):
+    for module in (auth, dossiers, jobs, reports, archive, audit, accounts):
         app.include_router(module.pages)
         app.include_router(module.api)
 

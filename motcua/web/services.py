@@ -19,6 +19,7 @@ from motcua.settings import Settings
 from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
+from motcua.web.jobs import JobRunner
 from motcua.web.webhooks import WebhookTarget, deliver, target_from_settings
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ class Services:
     audit: AuditLog
     catalogue: Catalogue
     webhook: WebhookTarget | None
+    jobs: JobRunner
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
     _archive: Archive | None = None
 
@@ -67,7 +69,9 @@ class Services:
         audit = AuditLog(engine)
         audit.create_tables()
         webhook = target_from_settings(settings)
-        return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook)
+        jobs = JobRunner(engine, workers=settings.web_job_workers)
+        jobs.create_tables()
+        return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook, jobs)
 
     @property
     def office(self) -> Office:

@@ -172,6 +172,7 @@ def build_metadata(
         "end_date": info.end_date or info.start_date or day,  # thời gian kết thúc
         "keywords": list(info.keywords),  # từ khóa
         "document_count": len(info.documents) or len(payload),  # tổng số văn bản
+        "sheet_count": _sheets(info, pages),  # số tờ
         "page_count": pages,  # số trang
         "physical_condition": info.physical_condition,  # tình trạng vật lý
         "procedure": info.procedure,
@@ -182,6 +183,16 @@ def build_metadata(
         "archived_at": archived_at.isoformat(),
         "files": [asdict(p) for p in payload],
     }
+
+
+def _sheets(info: RecordInfo, pages: int) -> int:
+    """Sheets (tờ): `--meta sheet_count=N` when the clerk counted them (double-sided paper),
+    otherwise one page per sheet, as a one-sided scan gives. Kept out of `RecordInfo`'s fields
+    so that record ids of earlier puts stay the same."""
+    given = info.extra.get("sheet_count", "").strip()
+    if given.isdigit():
+        return int(given)
+    return pages
 
 
 def bag_info_text(record_id: str, info: RecordInfo, payload: list[PayloadFile], day: str) -> str:

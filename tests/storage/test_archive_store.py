@@ -108,6 +108,7 @@ def test_put_get_search_verify_round_trip(archive: Archive, tmp_path: Path) -> N
     metadata = json.loads((bag_dir / "metadata.json").read_text(encoding="utf-8"))
     assert metadata["retention_period"] == "10 năm"
     assert metadata["page_count"] == 3 and metadata["document_count"] == 3
+    assert metadata["sheet_count"] == 3  # one-sided scans unless the clerk counted sheets
     assert metadata["id_numbers"] == ["048190012345"]
 
     # found by OCR/text-layer words, folded words, the PDF's own text layer, and filters
@@ -330,3 +331,18 @@ def test_unreachable_server_is_retried_then_reported(
     ):
         archive.put(files, _info(files))
     assert caplog.text.count("retrying") == 2
+
+
+def test_sheet_count_given_by_the_clerk_leaves_the_record_id_alone() -> None:
+    from storage.record import DocumentInfo, build_metadata, record_id_for
+
+    documents = (DocumentInfo(file="a.pdf", page_count=4),)
+    plain = RecordInfo(dossier_code="H40.29.10-261122-0001", documents=documents)
+    counted = RecordInfo(dossier_code="H40.29.10-261122-0001", documents=documents,
+                         extra={"sheet_count": "2"})  # fmt: skip
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    assert build_metadata("r" + "0" * 24, plain, [], "10 năm", now)["sheet_count"] == 4
+    assert build_metadata("r" + "0" * 24, counted, [], "10 năm", now)["sheet_count"] == 2
+    # record ids must not change between versions (re-putting an old record is idempotent):
+    # this is the id motcua has always given this record
+    assert record_id_for(plain, [("a.pdf", "00")]) == "raffb6b1fe5483d1b81508273"

@@ -1,24 +1,33 @@
 """The archive for archivists and the e-office system: search (with or without diacritics),
-a record's metadata, files and history, a file's download, the fixity audit.
+a record's metadata, files and history, a file's download, the fixity audit, the export of a
+dissemination package.
 
 Uses `storage` through `Services.archive`. ID numbers are masked in search results and, for
 principals who cannot run the audit, in the record too. Downloads come through this app (the
 object store is not reachable from the office's PCs), taken from the record's archived bag and
 checked against its manifest on the way.
+
+The export (`…/export.zip`, the same package as `motcua archive export`: the bag's files, its
+metadata and a verification report) needs `archive.verify`, not just `archive.read`: the package
+carries the metadata with ID numbers unmasked, and building it runs the fixity audit. Signed PDFs
+are re-validated offline (a request must not wait on OCSP/CRL servers the office may not reach).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
-from motcua.errors import BadArgumentError
+from motcua.errors import BadArgumentError, CheckFailedError
 from motcua.types import mask_id
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import NotFound, render
@@ -153,6 +162,51 @@ def _verify(services: Services, principal: Principal, record_id: str) -> AuditOu
     )
 
 
+def _export(services: Services, principal: Principal, record_id: str) -> Response:
+    """Build the package in a temporary folder, unlink it at once and stream the open file:
+    the disk space is freed when the response ends or the client goes away, whatever happens."""
+    from motcua.cli.archive import _pdf_checker
+
+    metadata = _metadata(services, record_id, reveal=False)  # 404 for an unknown record
+    folder = tempfile.mkdtemp(prefix="motcua-export-")
+    try:
+        zip_path = Path(folder) / "export.zip"
+        audit = services.archive.export(record_id, zip_path, _pdf_checker(offline=True))
+        package = open(zip_path, "rb")  # noqa: SIM115 - closed by _chunks when the stream ends
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    size = os.fstat(package.fileno()).st_size
+    services.audit.append(actor=principal.actor, action="archive.exported",
+                          target_kind="record", target_id=record_id,
+                          details={"ok": audit.ok, "objects_checked": audit.objects_checked,
+                                   "bytes": size})  # fmt: skip
+    if not audit.ok:
+        package.close()
+        raise CheckFailedError(
+            f"hồ sơ lưu trữ {record_id} không toàn vẹn, không xuất được gói hồ sơ: "
+            + "; ".join(f"{f.object}: {f.problem}" for f in audit.findings),
+            hint="record failed its fixity audit; tell the archivist",
+        )
+    code = str(metadata.get("code") or record_id)
+    ascii_name = code.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return StreamingResponse(
+        _chunks(package),
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{ascii_name}.zip"; '
+            f"filename*=UTF-8''{_quote(code)}.zip",
+            "Content-Length": str(size),
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _chunks(package: BinaryIO, size: int = 1024 * 1024) -> Iterator[bytes]:
+    with package:
+        while chunk := package.read(size):
+            yield chunk
+
+
 # --- API ------------------------------------------------------------------------------------
 
 
@@ -190,6 +244,22 @@ def api_record(request: Request, principal: ArchiveReader, record_id: str) -> di
 )
 def api_download(request: Request, principal: ArchiveReader, record_id: str, name: str) -> Response:
     return _download(services_of(request), principal, record_id, name)
+
+
+@api.get(
+    "/records/{record_id}/export.zip",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/zip": {}},
+            "description": "files, metadata and verification.json, as `motcua archive export`",
+        },
+        409: {"description": "the record failed its fixity audit; nothing is exported"},
+    },
+    summary="Export a dissemination package (zip)",
+)
+def api_export(request: Request, principal: ArchiveAuditor, record_id: str) -> Response:
+    return _export(services_of(request), principal, record_id)
 
 
 @api.post("/records/{record_id}/verify", response_model=AuditOut, summary="Fixity audit")
@@ -246,6 +316,11 @@ def download_page(
     request: Request, principal: ArchiveReader, record_id: str, name: str
 ) -> Response:
     return _download(services_of(request), principal, record_id, name)
+
+
+@pages.get("/archive/records/{record_id}/export.zip")
+def export_page(request: Request, principal: ArchiveAuditor, record_id: str) -> Response:
+    return _export(services_of(request), principal, record_id)
 
 
 @pages.post("/archive/records/{record_id}/verify")

@@ -11,10 +11,12 @@ Each run leaves a markdown artifact summarising what happened.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,12 @@ from extractors.fields import Extraction, extract_fields, extract_from_pages
 from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, process_page
 from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
-from motcua.errors import InputFileError, MotcuaError, ServiceUnavailableError
+from motcua.errors import (
+    InputFileError,
+    MissingDependencyError,
+    MotcuaError,
+    ServiceUnavailableError,
+)
 from motcua.types import nfc
 from storage.record import DocumentInfo, RecordInfo
 
@@ -198,6 +205,59 @@ def _artifact(dossier: Dossier, result: dict[str, Any], seconds: float) -> None:
     create_markdown_artifact("\n".join(lines), key=key, description="Tiếp nhận hồ sơ")
 
 
+# -- page OCR on this machine or on a Dask cluster ---------------------------------------------
+
+
+@flow(name="ocr-pages", log_prints=False)
+def ocr_pages(refs_by_file: list[list[PageRef]], options: OcrOptions) -> list[list[OcrPage]]:
+    """Every page of every file, OCR'd on the flow's task runner (a Dask cluster)."""
+    futures = [list(ocr_page_task.map(refs, options)) for refs in refs_by_file]
+    return [[f.result() for f in file_futures] for file_futures in futures]
+
+
+def _ocr_all(
+    office: Office, refs_by_file: list[list[PageRef]], options: OcrOptions
+) -> list[Callable[[], tuple[OcrPage, ...]]]:
+    """Start OCR of every page; one callable per file returns its pages when they are done.
+
+    By default the pages are mapped on this flow's thread pool (Tesseract runs as a child
+    process, one per core) and a file's fields are extracted while later files are still read.
+    With `MOTCUA_OCR_RUNNER=dask` the pages go to a Dask cluster (`MOTCUA_DASK_ADDRESS`, or a
+    local one) through prefect-dask, in a subflow; its workers must see the dossier's files at
+    the same paths (a shared `MOTCUA_HOME`) and have Tesseract with `vie` installed.
+    """
+    settings = office.settings
+    if settings.ocr_runner == "dask":
+        try:
+            from prefect_dask.task_runners import DaskTaskRunner
+        except ImportError:
+            raise MissingDependencyError(
+                "MOTCUA_OCR_RUNNER=dask needs prefect-dask",
+                hint="pip install 'motcua[dask]'",
+            ) from None
+        if settings.dask_address:
+            runner = DaskTaskRunner(address=settings.dask_address)
+        else:
+            runner = DaskTaskRunner(
+                cluster_kwargs={
+                    "n_workers": _CORES,
+                    "threads_per_worker": 1,
+                    "processes": True,
+                    "dashboard_address": None,
+                }
+            )
+        done = ocr_pages.with_options(task_runner=runner)(refs_by_file, options)  # type: ignore[arg-type]
+        return [functools.partial(tuple, pages) for pages in done]
+    futures: list[list[PrefectFuture[OcrPage]]] = [
+        list(ocr_page_task.map(refs, options)) for refs in refs_by_file
+    ]
+    return [functools.partial(_results, file_futures) for file_futures in futures]
+
+
+def _results(futures: list[PrefectFuture[OcrPage]]) -> tuple[OcrPage, ...]:
+    return tuple(f.result() for f in futures)
+
+
 # -- the flow ----------------------------------------------------------------------------------
 
 
@@ -232,13 +292,12 @@ def intake_dossier(
         return summary(existing, created=False, extra=_paths_of(office, existing))
 
     options = OcrOptions(lang="vie", jobs=1, page_timeout=office.settings.ocr_page_timeout)
-    page_futures: list[list[PrefectFuture[OcrPage]]] = [
-        list(ocr_page_task.map(refs, options)) for refs in refs_by_file
-    ]
+    pages_by_file = _ocr_all(office, refs_by_file, options)
     documents: list[ReadDocument] = []
-    for path, digest, refs, futures in zip(paths, hashes, refs_by_file, page_futures, strict=True):
-        pages = tuple(f.result() for f in futures)
-        ocr = OcrResult(str(path), pages, seconds=0.0)
+    for path, digest, refs, pages_of in zip(
+        paths, hashes, refs_by_file, pages_by_file, strict=True
+    ):
+        ocr = OcrResult(str(path), pages_of(), seconds=0.0)
         extraction = extract_task(path, ocr, refs[0].format)
         documents.append(ReadDocument(path, digest, ocr, extraction))
 

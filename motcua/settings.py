@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     ocr_jobs: int | None = Field(
         default=None, ge=1, description="OCR worker processes; unset = cores"
     )
+    ocr_runner: Literal["threads", "dask"] = Field(
+        default="threads",
+        description="where intake OCRs pages: threads on this machine, or a Dask cluster",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler of a Dask cluster for page OCR (tcp://host:8786); with "
+        "ocr_runner=dask and no address, a local cluster is started per dossier",
+    )
     ocr_page_timeout: float = Field(
         default=180.0, gt=0, description="seconds before a page is abandoned"
     )
@@ -84,7 +93,9 @@ class Settings(BaseSettings):
     web_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS")
     upload_max_mb: float = Field(default=50.0, gt=0, description="largest uploaded file, MiB")
     web_job_workers: int = Field(
-        default=1, ge=1, le=16,
+        default=1,
+        ge=1,
+        le=16,
         description="flows (intake, issuing) the web server runs at the same time",
     )
     webhook_url: str | None = Field(default=None, description="e-office system's event URL")

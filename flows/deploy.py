@@ -34,20 +34,29 @@ def ensure_pool(pool: str) -> None:
         client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
 
 
+# entry point, deployment name, cron schedule (office time) or None
+DEPLOYMENTS: tuple[tuple[str, str, str | None], ...] = (
+    ("flows/intake.py:intake_dossier", "intake", None),
+    ("flows/result.py:issue_result", "issue", None),
+    ("flows/maintenance.py:fixity_audit", "weekly", "0 2 * * 0"),  # Sunday 02:00
+    ("flows/maintenance.py:reindex_catalogue", "reindex", None),
+    ("flows/maintenance.py:apologise_late_dossiers", "daily", "0 7 * * 1-6"),  # before opening
+)
+OFFICE_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
 def deploy_flows(pool: str = DEFAULT_POOL) -> dict[str, UUID]:
-    """Register (or update) the intake and result deployments on `pool`."""
+    """Register (or update) the dossier and maintenance deployments on `pool`."""
     from prefect import flow as prefect_flow
+    from prefect.schedules import Cron
 
     ensure_pool(pool)
     ids: dict[str, UUID] = {}
-    for entrypoint, name in (
-        ("flows/intake.py:intake_dossier", "intake"),
-        ("flows/result.py:issue_result", "issue"),
-    ):
+    for entrypoint, name, cron in DEPLOYMENTS:
         remote: Any = prefect_flow.from_source(source=str(SOURCE), entrypoint=entrypoint)
-        ids[name] = remote.deploy(
-            name=name, work_pool_name=pool, build=False, push=False, print_next_steps=False
-        )
+        schedules = [Cron(cron, timezone=OFFICE_TIMEZONE)] if cron else None
+        ids[name] = remote.deploy(name=name, work_pool_name=pool, build=False, push=False,
+                                  print_next_steps=False, schedules=schedules)  # fmt: skip
     return ids
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from motcua.errors import ConfigurationError
@@ -10,7 +11,7 @@ from storage.s3 import S3Config
 from storage.server import EmbeddedS3Server
 
 if TYPE_CHECKING:
-    from storage.archive import Archive
+    from storage.archive import Archive, PdfChecker
 
 
 def embedded_s3(settings: Settings) -> EmbeddedS3Server:
@@ -54,3 +55,31 @@ def archive(settings: Settings) -> Archive:
         ),
         resolve_s3=resolve,
     )
+
+
+def pdf_checker(trust: tuple[Path, ...] = (), offline: bool = False) -> PdfChecker | None:
+    """`signing.verify_pdf` as the audit's PDF hook, or None when `signing` is not installed.
+
+    Unsigned PDFs (scans) have nothing to re-validate. Without trust anchors a signature must be
+    intact and cryptographically valid; with them it must also chain to a trusted root.
+    """
+    try:
+        from signing import verify_pdf
+    except ImportError:
+        return None
+
+    def check(data: bytes, name: str) -> list[str]:
+        report = verify_pdf(data, trust=list(trust), fetch=not offline)
+        if not report.signatures:
+            return []
+        problems = []
+        for sig in report.signatures:
+            good = sig.ok if trust else (sig.intact and sig.valid)
+            if not good:
+                reasons = "; ".join(sig.errors) or (
+                    "không được tin cậy (not trusted)" if sig.valid else "không hợp lệ (invalid)"
+                )
+                problems.append(f"chữ ký {sig.field}: {reasons}")
+        return problems + [e for e in report.errors if e]
+
+    return check

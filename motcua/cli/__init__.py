@@ -35,6 +35,7 @@ _COMMAND_MODULES = [
     "archive",
     "dossier",
     "issue",
+    "maintenance",
     "ocr",
     "sign",
     "extract",

@@ -16,9 +16,10 @@ import click
 
 from motcua.cli import AppContext
 from motcua.errors import BadArgumentError, CheckFailedError
+from motcua.services import pdf_checker as _pdf_checker
 
 if TYPE_CHECKING:
-    from storage.archive import Archive, PdfChecker
+    from storage.archive import Archive
 
 _DATE = click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"])
 # --meta keys that fill a metadata field; any other key is kept under "extra".
@@ -30,34 +31,6 @@ def _archive(app: AppContext) -> Archive:
     from motcua.services import archive
 
     return archive(app.settings)
-
-
-def _pdf_checker(trust: tuple[Path, ...] = (), offline: bool = False) -> PdfChecker | None:
-    """`signing.verify_pdf` as the audit's PDF hook, or None when `signing` is not installed.
-
-    Unsigned PDFs (scans) have nothing to re-validate. Without trust anchors a signature must be
-    intact and cryptographically valid; with them it must also chain to a trusted root.
-    """
-    try:
-        from signing import verify_pdf
-    except ImportError:
-        return None
-
-    def check(data: bytes, name: str) -> list[str]:
-        report = verify_pdf(data, trust=list(trust), fetch=not offline)
-        if not report.signatures:
-            return []
-        problems = []
-        for sig in report.signatures:
-            good = sig.ok if trust else (sig.intact and sig.valid)
-            if not good:
-                reasons = "; ".join(sig.errors) or (
-                    "không được tin cậy (not trusted)" if sig.valid else "không hợp lệ (invalid)"
-                )
-                problems.append(f"chữ ký {sig.field}: {reasons}")
-        return problems + [e for e in report.errors if e]
-
-    return check
 
 
 def _parse_meta(pairs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, list[str]]]:

@@ -1,0 +1,141 @@
+"""Scheduled care of the archive and the register: fixity audits, reindexing, late dossiers.
+
+- `fixity_audit`: re-hash every archived object (or the records named), look for versions hiding
+  an archived one, re-validate signed PDFs; a markdown artifact lists what was found, and the
+  run fails when anything was, so a scheduled audit with findings shows red in Prefect.
+- `reindex_catalogue`: rebuild the catalogue from the object store alone.
+- `apologise_late_dossiers`: every unresolved dossier past its due date without an apology gets
+  the apology-and-new-date letter (Mẫu 04) in its folder and its new date in the register; the
+  new date is the procedure's processing time again, counted in working days from today.
+
+`motcua worker` deploys them with the other flows; the fixity audit on a weekly schedule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NONE as NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from dossiers.calendar import VN_TZ
+from dossiers.forms.notices import Citizen, render_apology
+from flows.context import current_office
+from motcua.errors import CheckFailedError
+from motcua.services import pdf_checker
+from storage.archive import RecordAudit
+
+log = logging.getLogger(__name__)
+
+DEFAULT_APOLOGY_REASON = "Hồ sơ cần thêm thời gian để thẩm định, xác minh"
+# Re-hashing is I/O against the object store: two records at a time keep 2 cores busy.
+_AUDIT_THREADS = 2
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 15])
+def audit_record(record_id: str) -> RecordAudit:
+    return current_office().archive.verify(record_id, pdf_checker(offline=True))
+
+
+@flow(
+    name="fixity-audit",
+    task_runner=ThreadPoolTaskRunner(max_workers=_AUDIT_THREADS),  # type: ignore[arg-type]
+    log_prints=False,
+)
+def fixity_audit(record_ids: list[str] | None = None) -> dict[str, Any]:
+    """Audit the named records, or all of them; fails (after its report) on any finding."""
+    started = time.monotonic()
+    archive = current_office().archive
+    ids = record_ids if record_ids else archive.records()
+    audits = [f.result() for f in audit_record.map(ids)]
+    findings = [f for a in audits for f in a.findings]
+    result = {
+        "records": len(audits),
+        "objects": sum(a.objects_checked for a in audits),
+        "findings": [
+            {"record_id": f.record_id, "object": f.object, "problem": f.problem} for f in findings
+        ],
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    lines = [
+        "# Kiểm tra toàn vẹn kho lưu trữ",
+        "",
+        f"- Hồ sơ: {result['records']}, tệp: {result['objects']}, {result['seconds']} s",
+        f"- Vấn đề: {len(findings)}",
+        "",
+        *[f"- `{f.record_id}` `{f.object}`: {f.problem}" for f in findings[:200]],
+    ]
+    create_markdown_artifact(
+        "\n".join(lines), key="fixity-audit", description="Kiểm tra toàn vẹn (fixity)"
+    )
+    if findings:
+        raise CheckFailedError(
+            f"fixity audit: {len(findings)} finding(s) in "
+            f"{len({f.record_id for f in findings})} record(s)",
+            hint="see the run's artifact; `motcua archive verify RECORD_ID` for details",
+        )
+    return result
+
+
+@flow(name="reindex-catalogue", log_prints=False)
+def reindex_catalogue() -> dict[str, Any]:
+    """Rebuild the search catalogue from the object store."""
+    started = time.monotonic()
+    count = current_office().archive.reindex()
+    return {"records": count, "seconds": round(time.monotonic() - started, 1)}
+
+
+@flow(name="apologise-late-dossiers", log_prints=False)
+def apologise_late_dossiers(
+    today: str | None = None, reason: str = DEFAULT_APOLOGY_REASON
+) -> list[dict[str, Any]]:
+    """Mẫu 04 for every late dossier that has none yet; returns what was issued."""
+    office = current_office()
+    day = dt.date.fromisoformat(today) if today else dt.datetime.now(VN_TZ).date()
+    calendar = office.register.calendar
+    issued: list[dict[str, Any]] = []
+    for dossier in office.register.overdue(day, without_apology=True):
+        procedure = office.catalogue.get(dossier.procedure_key)
+        new_date = calendar.add_working_days(day, max(1, procedure.processing.working_days))
+        assert dossier.due_date is not None  # overdue implies a due date
+        updated = office.register.record_apology(dossier.code, new_date)
+        assert updated.apology_issued_at is not None
+        letter = render_apology(
+            office.dossier_dir(dossier.code) / "phieu-xin-loi.pdf",
+            office=office.printed,
+            dossier_code=dossier.code,
+            citizen=Citizen(name=dossier.citizen_name or "……………………"),
+            procedure=procedure,
+            received_at=dossier.received_at,
+            due_date=dossier.due_date,
+            new_due_date=new_date,
+            reasons=[reason],
+            issued_on=updated.apology_issued_at.date(),
+        )
+        issued.append(
+            {
+                "dossier_code": dossier.code,
+                "due_date": dossier.due_date.isoformat(),
+                "new_due_date": new_date.isoformat(),
+                "apology_pdf": str(letter.path),
+            }
+        )
+    if issued:
+        create_markdown_artifact(
+            "\n".join(
+                ["# Phiếu xin lỗi và hẹn lại ngày trả kết quả", ""]
+                + [
+                    f"- {i['dossier_code']}: hạn {i['due_date']} → hẹn lại {i['new_due_date']}"
+                    for i in issued
+                ]
+            ),
+            key="late-dossiers",
+            description="Hồ sơ quá hạn (Mẫu 04)",
+        )
+    log.info("%d apology letter(s) issued", len(issued))
+    return issued

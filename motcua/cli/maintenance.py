@@ -1,0 +1,75 @@
+"""`motcua dossier apologise` and `motcua archive audit`: the scheduled maintenance flows, by hand.
+
+Both run the flows of `flows.maintenance` (the ones `motcua worker` deploys on a schedule) in this
+process; they join the `dossier` and `archive` groups from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import click
+
+from motcua.cli import AppContext
+from motcua.cli.archive import commands as _archive_commands
+from motcua.cli.dossier import commands as _dossier_commands
+from motcua.cli.intake import prepare_flows
+from motcua.errors import BadArgumentError
+
+
+@click.command("apologise")
+@click.option("--date", "day", default=None, help="Count lateness on this day (default today).")
+@click.option("--reason", default=None, help="Reason printed on Mẫu 04 (default: a standard one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def apologise(app: AppContext, day: str | None, reason: str | None, as_json: bool) -> None:
+    """Issue Mẫu 04 (apology and new date) for every late dossier that has none yet."""
+    import datetime as dt
+
+    if day is not None:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError:
+            raise BadArgumentError(f"--date {day!r} is not YYYY-MM-DD") from None
+    prepare_flows(app)
+    from flows.maintenance import DEFAULT_APOLOGY_REASON, apologise_late_dossiers
+
+    issued = apologise_late_dossiers(day, reason or DEFAULT_APOLOGY_REASON)
+    if as_json:
+        click.echo(json.dumps(issued, ensure_ascii=False))
+        return
+    for item in issued:
+        app.out.print(f"{item['dossier_code']}: hạn {item['due_date']} → hẹn lại "
+                      f"{item['new_due_date']}  {item['apology_pdf']}")  # fmt: skip
+    if not issued:
+        app.out.print("Không có hồ sơ quá hạn cần phiếu xin lỗi.")
+
+
+@click.command("audit")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def audit(app: AppContext, as_json: bool) -> None:
+    """Run the fixity-audit flow over every record (what the weekly schedule runs). Exit 1 on
+    any finding."""
+    prepare_flows(app)
+    from flows.maintenance import fixity_audit
+
+    with app.err.status("đang kiểm tra toàn vẹn kho lưu trữ…"):
+        result = fixity_audit()  # CheckFailedError (exit 1) on any finding
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        app.out.print(f"{result['records']} hồ sơ, {result['objects']} tệp: toàn vẹn "
+                      f"({result['seconds']} s)")  # fmt: skip
+
+
+def _group(commands: Sequence[click.Command], name: str) -> click.Group:
+    group = next(c for c in commands if c.name == name)
+    assert isinstance(group, click.Group)
+    return group
+
+
+_group(_dossier_commands, "dossier").add_command(apologise)
+_group(_archive_commands, "archive").add_command(audit)
+commands: list[click.Command] = []

@@ -30,6 +30,11 @@ def configure_prefect(home: Path, api_url: str | None = None, *, verbose: bool =
         "PREFECT_CLI_COLORS": "false",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
     }
+    if not verbose:
+        # Prefect's records reach motcua's own handler through the root logger (one format,
+        # redacted, no tracebacks); its console handler would print them a second time.
+        # Run logs still reach the Prefect API.
+        defaults["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "CRITICAL"
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
     if api_url:

@@ -25,15 +25,43 @@ class RedactPersonalData(logging.Filter):
         return True
 
 
+class ReportedElsewhere(logging.Filter):
+    """Drop Prefect's record of a flow or task that failed with a `MotcuaError`: the command
+    reports that error itself, as one readable line (the Prefect API still gets the record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("prefect") or not record.exc_info:
+            return True
+        from motcua.errors import MotcuaError
+
+        return not isinstance(record.exc_info[1], MotcuaError)
+
+
 class _UtcFormatter(logging.Formatter):
+    def __init__(self, fmt: str, *, tracebacks: bool) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created))
 
+    def format(self, record: logging.LogRecord) -> str:
+        if self.tracebacks or not (record.exc_info or record.exc_text):
+            return super().format(record)
+        # Tracebacks are for --debug; a copy, so other handlers still see the original.
+        bare = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(bare)
 
-def configure_logging(level: str | int = "WARNING") -> None:
+
+def configure_logging(level: str | int = "WARNING", *, tracebacks: bool = False) -> None:
+    """One handler on the root logger: redacted lines, tracebacks only when asked for."""
     handler = logging.StreamHandler()
-    handler.setFormatter(_UtcFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        _UtcFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", tracebacks=tracebacks)
+    )
     handler.addFilter(RedactPersonalData())
+    if not tracebacks:
+        handler.addFilter(ReportedElsewhere())
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_motcua", False):

@@ -84,7 +84,7 @@ def cli(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int)
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else None
     app = AppContext(config_file=config_file, debug=debug, verbose=verbose)
     ctx.obj = app
-    configure_logging(level or "WARNING")
+    configure_logging(level or "WARNING", tracebacks=debug)
 
 
 def _register() -> None:

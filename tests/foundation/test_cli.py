@@ -98,3 +98,26 @@ def test_every_registered_command_has_help() -> None:
     for name in cli.list_commands(ctx):
         command = cli.get_command(ctx, name)
         assert command is not None and command.help, name
+
+
+def test_log_lines_carry_no_tracebacks_unless_debugging(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    def log_failure(exc: Exception) -> str:
+        try:
+            raise exc
+        except Exception:
+            logging.getLogger("prefect.flow_runs").error("Encountered exception", exc_info=True)
+        return capsys.readouterr().err
+
+    try:
+        configure_logging("WARNING")
+        # a MotcuaError is the command's to report, as one line: Prefect's record is dropped
+        assert log_failure(InputFileError("scan.pdf", "not an image or PDF")) == ""
+        other = log_failure(RuntimeError("boom"))
+        assert "ERROR prefect.flow_runs: Encountered exception" in other
+        assert "Traceback" not in other
+        configure_logging("WARNING", tracebacks=True)  # --debug
+        assert "Traceback" in log_failure(InputFileError("scan.pdf", "not an image or PDF"))
+    finally:
+        configure_logging("WARNING")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ class _Root(click.Group):
 def cli(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int) -> None:
     """motcua: scans in, signed and archived results out, for Vietnamese one-stop-shop offices."""
     level = "DEBUG" if debug or verbose >= 2 else "INFO" if verbose == 1 else None
+    if config_file is not None:
+        # Flows, jobs and child processes read their settings themselves: same file for all.
+        os.environ["MOTCUA_CONFIG"] = str(config_file.resolve())
     app = AppContext(config_file=config_file, debug=debug, verbose=verbose)
     ctx.obj = app
     configure_logging(level or "WARNING", tracebacks=debug)

@@ -166,6 +166,10 @@ class JobRunner:
             if event is not None:
                 event.set()
 
+    def set_dossier_code(self, job_id: str, code: str) -> None:
+        """Name the dossier a job made, once it is known (an intake learns it mid-way)."""
+        self._set(job_id, dossier_code=code)
+
     def get(self, job_id: str) -> Job | None:
         def work(session: Session) -> Job | None:
             row = session.get(JobRow, job_id)

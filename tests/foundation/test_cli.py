@@ -107,7 +107,7 @@ def test_log_lines_carry_no_tracebacks_unless_debugging(capsys: pytest.CaptureFi
         try:
             raise exc
         except Exception:
-            logging.getLogger("prefect.flow_runs").error("Encountered exception", exc_info=True)
+            logging.getLogger("prefect.motcua_test").error("Encountered exception", exc_info=True)
         return capsys.readouterr().err
 
     try:
@@ -115,7 +115,7 @@ def test_log_lines_carry_no_tracebacks_unless_debugging(capsys: pytest.CaptureFi
         # a MotcuaError is the command's to report, as one line: Prefect's record is dropped
         assert log_failure(InputFileError("scan.pdf", "not an image or PDF")) == ""
         other = log_failure(RuntimeError("boom"))
-        assert "ERROR prefect.flow_runs: Encountered exception" in other
+        assert "ERROR prefect.motcua_test: Encountered exception" in other
         assert "Traceback" not in other
         configure_logging("WARNING", tracebacks=True)  # --debug
         assert "Traceback" in log_failure(InputFileError("scan.pdf", "not an image or PDF"))

@@ -74,3 +74,24 @@ def test_config_show_masks_secrets(motcua_home: Path, monkeypatch: pytest.Monkey
     assert view["s3_access_key"] == "office-key"
     assert view["s3_mode"] == "external"
     assert view["catalog_url"].startswith("postgresql+psycopg://arch:***@db")
+
+
+def test_config_file_option_reaches_whatever_reads_settings_later(
+    motcua_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--config F` must hold for flows, jobs and child processes, which load settings alone."""
+    from motcua.cli import main
+    from motcua.settings import load_settings
+
+    monkeypatch.delenv("MOTCUA_CONFIG", raising=False)  # restored after the test
+    config = tmp_path / "office.toml"
+    config.write_text('unit_code = "X99.01.02"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as done:
+        main(["--config", str(config), "config", "show", "--json"])
+    assert done.value.code == 0
+    assert load_settings().unit_code == "X99.01.02"  # what a flow in this process reads
+    child = subprocess.run(
+        [sys.executable, "-m", "motcua", "config", "show", "--json"],
+        capture_output=True, text=True, env=dict(os.environ), check=True,
+    )  # fmt: skip
+    assert json.loads(child.stdout)["unit_code"] == "X99.01.02"

@@ -7,6 +7,7 @@ The lifecycle (Circular 01/2018/TT-VPCP; Decree 61/2018/NĐ-CP):
 A dossier taken in with required components missing starts as `supplement_requested` and has no
 due date until the supplement arrives. Re-taking in the same files for the same procedure returns
 the existing dossier: its idempotency key is a hash of the procedure and the documents' SHA-256.
+Until the result is signed, a clerk may correct extracted fields; each field keeps its history.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import builtins
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -29,7 +31,7 @@ from dossiers.codes import allocate_number, check_unit_code, format_code, parse_
 from dossiers.models import Base, DocumentRow, DossierRow, StatusChangeRow
 from dossiers.procedures import Procedure, due_date
 from motcua.errors import BadArgumentError, CheckFailedError, ServiceUnavailableError
-from motcua.types import nfc
+from motcua.types import mask_id, nfc
 
 log = logging.getLogger("dossiers.register")
 T = TypeVar("T")
@@ -66,6 +68,13 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.returned: frozenset(),
 }
 RESOLVED = frozenset({Status.result_signed, Status.returned})
+
+# A corrected value: text, or the items of a list field (recipients of an official letter).
+FieldValue = str | Sequence[str]
+# Field keys (their last dotted part) that hold a personal ID number: masked in the correction
+# history, which is shown to every role that reads the dossier.
+ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "so_giay_to"})
+_ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -390,6 +399,67 @@ class DossierRegister:
 
         return self._run(record)
 
+    def correct_fields(
+        self,
+        code: str,
+        position: int,
+        values: Mapping[str, FieldValue],
+        *,
+        by: str,
+        allowed_new: Collection[str] = (),
+        citizen_name: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> Dossier:
+        """A clerk's corrections of one document's extracted fields.
+
+        Each value is stored NFC with its `needs_review` flag cleared, and the field remembers the
+        correction (`corrections`: who, when, the old value with ID numbers masked). A value equal
+        to the stored one confirms a field that needed review. Keys the document does not have are
+        refused unless named in `allowed_new` (the fields of its kind's form template). Refused
+        once the result is signed: what was signed is no longer the clerk's to change.
+        """
+        if not values:
+            raise BadArgumentError(f"no field of document {position} of {code} to correct")
+        when = to_local(at or self._clock())
+
+        def correct(session: Session) -> Dossier:
+            row = self._row(session, code)
+            if Status(row.status) in RESOLVED:
+                raise CheckFailedError(
+                    f"dossier {code} is {row.status}; its fields can no longer be corrected",
+                    hint="the result was signed from these values",
+                )
+            document = next((d for d in row.documents if d.position == position), None)
+            if document is None:
+                raise BadArgumentError(f"dossier {code} has no document {position}")
+            fields = dict(document.fields)
+            unknown = sorted(k for k in values if k not in fields and k not in allowed_new)
+            if unknown:
+                raise BadArgumentError(
+                    f"document {position} of {code} ({document.kind}) has no field "
+                    + ", ".join(unknown),
+                    hint="correct the fields the document has, or those of its form template",
+                )
+            for key, raw in values.items():
+                new = _nfc_value(raw)
+                old = fields.get(key)
+                current: dict[str, Any] = dict(old) if isinstance(old, Mapping) else {"value": old}
+                unchanged = key in fields and current.get("value") == new
+                if unchanged and not current.get("needs_review"):
+                    continue
+                previous = mask_field_value(key, current.get("value"))
+                history = [*(current.get("corrections") or []),
+                           {"by": by, "at": when.isoformat(), "old": previous}]  # fmt: skip
+                current.update(value=new, needs_review=False, source="clerk", corrections=history)
+                fields[key] = current
+            document.fields = fields  # a new dict: JSON columns do not track changes in place
+            if citizen_name is not None and citizen_name.strip():
+                row.citizen_name = nfc(citizen_name.strip())
+            session.flush()
+            return _snapshot(row)
+
+        return self._run(correct)
+
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, code: str) -> Dossier:
@@ -552,6 +622,23 @@ def _nfc_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return {str(k): norm(v) for k, v in fields.items()}
+
+
+def _nfc_value(value: FieldValue) -> str | list[str]:
+    if isinstance(value, str):
+        return nfc(value.strip())
+    return [nfc(item.strip()) for item in value if item.strip()]
+
+
+def mask_field_value(key: str, value: Any) -> Any:
+    """`value` with ID numbers masked: all of it for an ID field, ID-shaped digits elsewhere."""
+    if isinstance(value, str):
+        if key.rsplit(".", 1)[-1] in ID_FIELD_KEYS and value.strip():
+            return mask_id(value)
+        return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
+    if isinstance(value, list | tuple):
+        return [mask_field_value(key, item) for item in value]
+    return value
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:

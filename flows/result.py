@@ -1,21 +1,39 @@
-"""`issue_result`: render a dossier's result, have it signed by the leader and the organisation,
-verify both signatures, archive it with the dossier, and mark the dossier ready to return.
+"""A dossier's result: drafted, signed by the leader and the organisation, verified, archived.
+
+Three flows over the same steps:
+
+- `draft_result(code, fields)`: render the result (`ket-qua.pdf` beside the dossier, with a
+  `ket-qua.json` that records the template, the signature box, the time and the PDF's SHA-256).
+  The dossier is `processing` and waits in the leader's signing queue.
+- `complete_result(code, setup, leader_signed_pdf=None)`: the leader's signature (made here with
+  the server-side key of `setup`, or already made on the leader's own device and passed in), the
+  organisation's, verification, the archive, and the dossier marked `result_signed`.
+- `issue_result(code, setup, fields)`: both in one run, as `motcua dossier issue` uses it.
 
 The leader signs first (certifying the document, DocMDP level 2), the organisation adds its
 signature in an incremental update; both at the configured PAdES level (B-LTA by default).
-Signing keys are loaded once per process run of the flow; passwords come from the environment
-(`MOTCUA_P12_PASSWORD`, and `MOTCUA_ORG_P12_PASSWORD` when the organisation's differs).
+Signing keys are loaded once per flow run; secrets come from the environment
+(`MOTCUA_P12_PASSWORD`, `MOTCUA_ORG_P12_PASSWORD` when the organisation's differs,
+`MOTCUA_PKCS11_PIN` for a token).
+
+The flows build their `Office` from the process's settings (`flows.context.current_office`);
+a process that holds its own (the web server) runs them inside `office_in_use(office)`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import logging
 import os
+import string
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from prefect import flow, task
@@ -23,25 +41,66 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from dossiers.calendar import to_local
-from dossiers.forms.results import RenderedResult, render_result
+from dossiers.forms.pdf import SignatureBox
+from dossiers.forms.results import RenderedResult, load_template, parse_date, render_result
 from dossiers.register import Dossier, Status
 from flows.context import Office, current_office
 from motcua.errors import BadArgumentError, CheckFailedError, ConfigurationError
-from signing import Level, Role, SignatureSpec, load_pkcs12, sign_pdf, verify_pdf
+from signing import (
+    Level,
+    LoadedSigner,
+    Role,
+    SignatureSpec,
+    load_pkcs12,
+    open_pkcs11,
+    sign_pdf,
+    verify_pdf,
+)
 from storage.record import DocumentInfo, RecordInfo
+
+if TYPE_CHECKING:
+    from dossiers.procedures import Catalogue
+    from motcua.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _SOURCES_FILE = (
     Path(__file__).resolve().parent.parent / "dossiers" / "forms" / "result_sources.yaml"
 )
+DRAFT_PDF = "ket-qua.pdf"
+DRAFT_FILE = "ket-qua.json"
+LEADER_SIGNED_PDF = "ket-qua-lanh-dao-ky.pdf"
+SIGNED_PDF = "ket-qua-da-ky.pdf"
+# Values every result template may use besides the dossier's fields (dossiers.forms.results).
+_STANDARD_VALUES = frozenset(
+    {
+        "office_name",
+        "office_name_upper",
+        "signing_body",
+        "office_place",
+        "dossier_code",
+        "issued_on",
+    }
+)
+
+
+def _office() -> Office:
+    return current_office()
+
+
+# --- signing parameters ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class SigningSetup:
-    """Plain, serialisable signing parameters (a flow parameter a remote worker can receive)."""
+    """Plain, serialisable signing parameters (a flow parameter a remote worker can receive).
 
-    leader_p12: str
+    The leader's key is a PKCS#12 file (`leader_p12`) or a PKCS#11 token (`leader_pkcs11_*`);
+    neither is needed when the leader signed on their own device (`complete_result`'s
+    `leader_signed_pdf`).
+    """
+
+    leader_p12: str | None
     organization_p12: str
     chain: list[str] = field(default_factory=list)
     trust: list[str] = field(default_factory=list)
@@ -51,6 +110,17 @@ class SigningSetup:
     signer_title: str | None = "Chủ tịch"
     signature_image: str | None = None
     seal_image: str | None = None
+    leader_pkcs11_module: str | None = None
+    leader_pkcs11_token: str | None = None
+    leader_pkcs11_key: str | None = None
+    leader_cert: str | None = None  # the token key's certificate, when the token holds none
+
+    @property
+    def leader_key_source(self) -> str | None:
+        """`pkcs11`, `pkcs12` or None (no server-side leader key)."""
+        if self.leader_pkcs11_module:
+            return "pkcs11"
+        return "pkcs12" if self.leader_p12 else None
 
     @classmethod
     def from_test_pki(cls, directory: Path, **overrides: Any) -> SigningSetup:
@@ -70,6 +140,43 @@ class SigningSetup:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SigningSetup:
+        """The web server's signing settings (`MOTCUA_SIGNING_*`)."""
+        s = settings
+        if s.signing_organization_p12 is None:
+            raise ConfigurationError(
+                "MOTCUA_SIGNING_ORGANIZATION_P12 is not set: the organisation cannot sign results",
+                hint="set it to the organisation's PKCS#12 file, its password in "
+                "MOTCUA_ORG_P12_PASSWORD (or MOTCUA_P12_PASSWORD)",
+            )
+        pkcs11 = s.signing_leader_pkcs11_module is not None
+        if pkcs11 and not (s.signing_leader_pkcs11_token and s.signing_leader_pkcs11_key):
+            raise ConfigurationError(
+                "MOTCUA_SIGNING_LEADER_PKCS11_MODULE is set without the token and key labels",
+                hint="set MOTCUA_SIGNING_LEADER_PKCS11_TOKEN and MOTCUA_SIGNING_LEADER_PKCS11_KEY",
+            )
+
+        def text(path: Path | None) -> str | None:
+            return str(path) if path is not None else None
+
+        return cls(
+            leader_p12=None if pkcs11 else text(s.signing_leader_p12),
+            organization_p12=str(s.signing_organization_p12),
+            chain=[str(s.signing_chain)] if s.signing_chain else [],
+            trust=[str(s.signing_trust)] if s.signing_trust else [],
+            tsa_url=s.signing_tsa_url,
+            level=s.signing_level,
+            signer_name=s.signing_leader_name,
+            signer_title=s.signing_leader_title,
+            signature_image=text(s.signing_signature_image),
+            seal_image=text(s.signing_seal_image),
+            leader_pkcs11_module=text(s.signing_leader_pkcs11_module),
+            leader_pkcs11_token=s.signing_leader_pkcs11_token,
+            leader_pkcs11_key=s.signing_leader_pkcs11_key,
+            leader_cert=text(s.signing_leader_cert),
+        )
+
 
 def _password(name: str, fallback: str | None = None) -> str:
     value = os.environ.get(name) or (os.environ.get(fallback) if fallback else None)
@@ -78,6 +185,197 @@ def _password(name: str, fallback: str | None = None) -> str:
             f"{name} is not set", hint=f"export {name}=... (the PKCS#12 password; never a flag)"
         )
     return value
+
+
+def leader_spec(
+    setup: SigningSetup,
+    office: Office,
+    draft: Draft,
+    *,
+    signer_name: str | None = None,
+    with_signature_image: bool = True,
+) -> SignatureSpec:
+    """The leader's signature on `draft`: certifying, at the draft's signature box.
+
+    `signer_name` overrides `setup.signer_name` (None: the certificate's name); the leader's
+    handwritten image is left out when it is not that signer's (`with_signature_image`)."""
+    box = draft.signature_box
+    return SignatureSpec(
+        role=Role.leader,
+        level=Level(setup.level),
+        signer_name=signer_name,
+        signer_title=setup.signer_title,
+        organization=office.printed.name,
+        signature_image=Path(setup.signature_image)
+        if setup.signature_image and with_signature_image
+        else None,
+        seal_image=Path(setup.seal_image) if setup.seal_image else None,
+        page=box.page + 1,
+        box=box.box,
+        tsa_url=setup.tsa_url,
+        trust=tuple(Path(p) for p in setup.trust),
+        extra_certs=tuple(Path(p) for p in setup.chain),
+        certify=True,
+    )
+
+
+def organization_spec(setup: SigningSetup, office: Office) -> SignatureSpec:
+    return SignatureSpec(
+        role=Role.organization,
+        level=Level(setup.level),
+        organization=office.printed.name,
+        tsa_url=setup.tsa_url,
+        trust=tuple(Path(p) for p in setup.trust),
+        extra_certs=tuple(Path(p) for p in setup.chain),
+    )
+
+
+def _leader_signer(setup: SigningSetup) -> LoadedSigner:
+    chain = [Path(p) for p in setup.chain]
+    if setup.leader_pkcs11_module:
+        if not (setup.leader_pkcs11_token and setup.leader_pkcs11_key):
+            raise ConfigurationError("a PKCS#11 leader key needs its token and key labels")
+        return open_pkcs11(
+            Path(setup.leader_pkcs11_module),
+            setup.leader_pkcs11_token,
+            setup.leader_pkcs11_key,
+            os.environ.get("MOTCUA_PKCS11_PIN"),
+            cert=Path(setup.leader_cert) if setup.leader_cert else None,
+            chain=chain,
+        )
+    if setup.leader_p12:
+        return load_pkcs12(Path(setup.leader_p12), _password("MOTCUA_P12_PASSWORD"), chain)
+    raise ConfigurationError(
+        "no server-side key of the leader is configured",
+        hint="set MOTCUA_SIGNING_LEADER_P12 or MOTCUA_SIGNING_LEADER_PKCS11_MODULE/_TOKEN/_KEY, "
+        "or let the leader sign on their own device (prepare, then finish)",
+    )
+
+
+# --- the draft ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered result waiting for signatures, as `ket-qua.json` records it."""
+
+    dossier_code: str
+    template: str
+    pdf: Path
+    pages: int
+    signature_box: SignatureBox
+    drafted_at: dt.datetime
+    sha256: str
+    signer_name: str | None = None
+    signed_pdf: Path | None = None  # set once the result is signed and archived
+    record_id: str | None = None
+    signed_at: dt.datetime | None = None
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_pdf is not None
+
+    def to_json(self) -> dict[str, Any]:
+        box = self.signature_box
+        return {
+            "dossier_code": self.dossier_code,
+            "template": self.template,
+            "pdf": self.pdf.name,
+            "pages": self.pages,
+            "signature_box": {
+                "page": box.page,
+                "x1": box.x1,
+                "y1": box.y1,
+                "x2": box.x2,
+                "y2": box.y2,
+            },
+            "drafted_at": self.drafted_at.isoformat(),
+            "sha256": self.sha256,
+            "signer_name": self.signer_name,
+            "signed_pdf": self.signed_pdf.name if self.signed_pdf else None,
+            "record_id": self.record_id,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+        }
+
+    @classmethod
+    def from_json(cls, folder: Path, data: Mapping[str, Any]) -> Draft:
+        box = data["signature_box"]
+        signed_at = data.get("signed_at")
+        return cls(
+            dossier_code=str(data["dossier_code"]),
+            template=str(data["template"]),
+            pdf=folder / Path(str(data["pdf"])).name,
+            pages=int(data["pages"]),
+            signature_box=SignatureBox(
+                int(box["page"]),
+                float(box["x1"]),
+                float(box["y1"]),
+                float(box["x2"]),
+                float(box["y2"]),
+            ),
+            drafted_at=dt.datetime.fromisoformat(data["drafted_at"]),
+            sha256=str(data["sha256"]),
+            signer_name=data.get("signer_name"),
+            signed_pdf=folder / Path(str(data["signed_pdf"])).name
+            if data.get("signed_pdf")
+            else None,
+            record_id=data.get("record_id"),
+            signed_at=dt.datetime.fromisoformat(signed_at) if signed_at else None,
+        )
+
+
+def dossier_folder(settings: Settings, code: str) -> Path:
+    """Where a dossier's forms and results live (`Office.dossier_dir`, without creating it)."""
+    return settings.home / "dossiers" / code
+
+
+def read_draft(folder: Path) -> Draft | None:
+    """The draft recorded in `folder`, or None when there is none (or it is unreadable)."""
+    path = folder / DRAFT_FILE
+    try:
+        return Draft.from_json(folder, json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("unreadable result draft %s: %s", path, exc)
+        return None
+
+
+def _write_draft(folder: Path, draft: Draft) -> None:
+    path = folder / DRAFT_FILE
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(draft.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def waits_for_leader(dossier: Dossier, draft: Draft | None) -> bool:
+    """A dossier in the leader's queue: processing, with a draft made after any supplement."""
+    if draft is None or draft.signed or dossier.status is not Status.processing:
+        return False
+    asked = [h.at for h in dossier.history if h.status is Status.supplement_requested]
+    return not asked or max(asked) <= draft.drafted_at
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ResultField:
+    key: str
+    label: str
+    required: bool
+    value: Any
+
+
+@dataclass(frozen=True)
+class ResultInputs:
+    """What a dossier's result would be rendered from, and what is still missing."""
+
+    template: str
+    fields: tuple[ResultField, ...]  # the template's rows, in order
+    values: dict[str, Any]
+    missing: tuple[str, ...]  # "key (label)", as render_result names them
 
 
 def result_fields(template_key: str, dossier: Dossier) -> dict[str, Any]:
@@ -97,6 +395,40 @@ def result_fields(template_key: str, dossier: Dossier) -> dict[str, Any]:
     return values
 
 
+def result_inputs(
+    catalogue: Catalogue, dossier: Dossier, overrides: Mapping[str, str] | None = None
+) -> ResultInputs:
+    """The result's template, its fields with the values they would get, and what is missing,
+    so a clerk can complete them before the draft is rendered."""
+    template_key = catalogue.get(dossier.procedure_key).result.template
+    template = load_template(template_key)
+    values = {**result_fields(template_key, dossier), **dict(overrides or {})}
+    values = {k: v for k, v in values.items() if v not in (None, "")}
+    rows = tuple(
+        ResultField(row.field, row.label, row.required, values.get(row.field))
+        for section in template.sections
+        for row in section.rows
+    )
+    missing = [f"{r.key} ({r.label})" for r in rows if r.required and r.key not in values]
+    missing += [
+        f"{row.field} ({row.label}): không phải ngày, ghi DD/MM/YYYY"
+        for section in template.sections
+        for row in section.rows
+        if row.format in ("date", "date_words")
+        and row.field in values
+        and parse_date(values[row.field]) is None
+    ]
+    lines = [*template.intro, *template.closing, *template.signer.role_lines]
+    for line in lines:
+        for _, name, _, _ in string.Formatter().parse(line):
+            if name and name not in values and name not in _STANDARD_VALUES:
+                missing.append(f"{name} (placeholder)")
+    return ResultInputs(template_key, rows, values, tuple(dict.fromkeys(missing)))
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
 @task(cache_policy=NO_CACHE)
 def render_task(
     office: Office,
@@ -108,7 +440,7 @@ def render_task(
     folder = office.dossier_dir(dossier.code)
     return render_result(
         template,
-        folder / "ket-qua.pdf",
+        folder / DRAFT_PDF,
         fields={**result_fields(template, dossier), **overrides},
         office=office.printed,
         dossier_code=dossier.code,
@@ -118,44 +450,45 @@ def render_task(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 5])
-def sign_task(office: Office, rendered: RenderedResult, setup: SigningSetup) -> Path:
-    level = Level(setup.level)
-    chain = tuple(Path(p) for p in setup.chain)
-    trust = tuple(Path(p) for p in setup.trust)
-    leader = load_pkcs12(Path(setup.leader_p12), _password("MOTCUA_P12_PASSWORD"), chain)
+def leader_sign_task(office: Office, draft: Draft, setup: SigningSetup) -> Path:
+    """The leader's certifying signature with the server-side key (PKCS#12 or token)."""
+    out = draft.pdf.with_name(LEADER_SIGNED_PDF)
+    with _leader_signer(setup) as leader:
+        sign_pdf(
+            draft.pdf, out, leader_spec(setup, office, draft, signer_name=setup.signer_name), leader
+        )
+    return out
+
+
+@task(cache_policy=NO_CACHE)
+def check_leader_signed_task(draft: Draft, leader_signed: Path, setup: SigningSetup) -> Path:
+    """A result the leader signed elsewhere: the draft itself, with a valid leader signature."""
+    data = leader_signed.read_bytes()
+    if not data.startswith(draft.pdf.read_bytes()):
+        raise CheckFailedError(
+            f"{leader_signed.name} is not the draft of {draft.dossier_code} signed: "
+            "its first revision differs from the draft",
+            hint="sign the current draft (prepare again)",
+        )
+    report = verify_pdf(data, trust=[Path(p) for p in setup.trust])
+    leaders = [s for s in report.signatures if s.role == Role.leader.value]
+    if not leaders or not all(s.ok for s in leaders):
+        problems = "; ".join(e for s in leaders for e in s.errors) or "no leader signature"
+        raise CheckFailedError(f"the leader's signature on {draft.dossier_code}: {problems}")
+    return leader_signed
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 5])
+def organization_sign_task(office: Office, leader_signed: Path, setup: SigningSetup) -> Path:
+    """The organisation's signature over the leader's, then both verified."""
     organization = load_pkcs12(
         Path(setup.organization_p12),
         _password("MOTCUA_ORG_P12_PASSWORD", "MOTCUA_P12_PASSWORD"),
-        chain,
+        [Path(p) for p in setup.chain],
     )
-    box = rendered.signature_box
-    leader_spec = SignatureSpec(
-        role=Role.leader,
-        level=level,
-        signer_name=setup.signer_name,
-        signer_title=setup.signer_title,
-        organization=office.printed.name,
-        signature_image=Path(setup.signature_image) if setup.signature_image else None,
-        seal_image=Path(setup.seal_image) if setup.seal_image else None,
-        page=box.page + 1,
-        box=box.box,
-        tsa_url=setup.tsa_url,
-        trust=trust,
-        extra_certs=chain,
-        certify=True,
-    )
-    _, leader_signed = sign_pdf(rendered.path, None, leader_spec, leader)
-    organization_spec = SignatureSpec(
-        role=Role.organization,
-        level=level,
-        organization=office.printed.name,
-        tsa_url=setup.tsa_url,
-        trust=trust,
-        extra_certs=chain,
-    )
-    out = rendered.path.with_name("ket-qua-da-ky.pdf")
-    sign_pdf(leader_signed, out, organization_spec, organization)
-    report = verify_pdf(out, trust=trust)
+    out = leader_signed.with_name(SIGNED_PDF)
+    sign_pdf(leader_signed, out, organization_spec(setup, office), organization)
+    report = verify_pdf(out, trust=[Path(p) for p in setup.trust])
     if not (report.ok and report.complete):
         problems = "; ".join(e for s in report.signatures for e in s.errors) or "not complete"
         raise CheckFailedError(f"the signed result of {out} does not verify: {problems}")
@@ -186,17 +519,10 @@ def archive_result_task(office: Office, dossier: Dossier, signed: Path, pages: i
     return office.archive.put([signed], info).record_id
 
 
-@flow(name="issue-result", log_prints=False)
-def issue_result(
-    dossier_code: str, setup: SigningSetup, fields: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Render, sign (leader then organisation), verify, archive; the dossier is ready to return.
+# --- the steps the flows compose -------------------------------------------------------------
 
-    `fields` are values the clerk supplies or corrects (e.g. `marital_status`), over those
-    extracted from the dossier's documents.
-    """
-    started = time.monotonic()
-    office = current_office()
+
+def _unsigned_dossier(office: Office, dossier_code: str) -> Dossier:
     dossier = office.register.get(dossier_code)
     if dossier.status is Status.supplement_requested:
         raise BadArgumentError(
@@ -205,14 +531,67 @@ def issue_result(
         )
     if dossier.status in (Status.result_signed, Status.returned):
         raise BadArgumentError(f"dossier {dossier_code} already has a signed result")
-    procedure = office.catalogue.get(dossier.procedure_key)
-    template = procedure.result.template
+    return dossier
+
+
+def _draft(
+    office: Office, dossier_code: str, fields: Mapping[str, str] | None, signer_name: str | None
+) -> Draft:
+    dossier = _unsigned_dossier(office, dossier_code)
+    template = office.catalogue.get(dossier.procedure_key).result.template
     if dossier.status is Status.received:
         dossier = office.register.start_processing(dossier_code)
-    rendered = render_task(office, dossier, template, setup.signer_name, dict(fields or {}))
-    signed = sign_task(office, rendered, setup)
-    record_id = archive_result_task(office, dossier, signed, rendered.pages)
+    rendered = render_task(office, dossier, template, signer_name, dict(fields or {}))
+    draft = Draft(
+        dossier_code=dossier.code,
+        template=template,
+        pdf=rendered.path,
+        pages=rendered.pages,
+        signature_box=rendered.signature_box,
+        drafted_at=dt.datetime.now(dt.UTC),
+        sha256=sha256_of(rendered.path),
+        signer_name=signer_name,
+    )
+    _write_draft(rendered.path.parent, draft)
+    return draft
+
+
+def _current_draft(office: Office, dossier: Dossier) -> Draft:
+    draft = read_draft(office.dossier_dir(dossier.code))
+    if draft is None or not waits_for_leader(dossier, draft):
+        raise CheckFailedError(
+            f"dossier {dossier.code} has no draft result waiting for signatures",
+            hint="draft the result first (POST /api/v1/dossiers/{code}/result)",
+        )
+    if not draft.pdf.is_file() or sha256_of(draft.pdf) != draft.sha256:
+        raise CheckFailedError(
+            f"the draft result of {dossier.code} changed or disappeared since it was rendered",
+            hint="draft the result again",
+        )
+    return draft
+
+
+def _complete(
+    office: Office,
+    dossier_code: str,
+    setup: SigningSetup,
+    leader_signed_pdf: str | None,
+    started: float,
+) -> dict[str, Any]:
+    dossier = _unsigned_dossier(office, dossier_code)
+    draft = _current_draft(office, dossier)
+    if leader_signed_pdf is None:
+        leader_signed = leader_sign_task(office, draft, setup)
+    else:
+        leader_signed = check_leader_signed_task(draft, Path(leader_signed_pdf), setup)
+    signed = organization_sign_task(office, leader_signed, setup)
+    record_id = archive_result_task(office, dossier, signed, draft.pages)
     dossier = office.register.mark_result_signed(dossier_code)
+    signed_at = dt.datetime.now(dt.UTC)
+    _write_draft(
+        draft.pdf.parent,
+        dataclasses.replace(draft, signed_pdf=signed, record_id=record_id, signed_at=signed_at),
+    )
     result = {
         "dossier_code": dossier.code,
         "status": dossier.status.value,
@@ -226,7 +605,8 @@ def issue_result(
             [
                 f"# Kết quả hồ sơ {dossier.code}",
                 "",
-                f"- Mẫu kết quả: `{template}`, ký số {setup.level} (lãnh đạo, rồi cơ quan)",
+                f"- Mẫu kết quả: `{draft.template}`, ký số {setup.level} (lãnh đạo, rồi cơ quan)",
+                f"- Lãnh đạo ký: {'trên thiết bị riêng' if leader_signed_pdf else 'tại máy chủ'}",
                 f"- Lưu trữ: `{record_id}`",
                 f"- Đúng hạn: {dossier.timeliness.label_vi if dossier.timeliness else '-'}",
                 f"- Thời gian: {time.monotonic() - started:.1f} s",
@@ -236,3 +616,52 @@ def issue_result(
         description="Ký và lưu trữ kết quả",
     )
     return result
+
+
+# --- the flows ------------------------------------------------------------------------------
+
+
+@flow(name="draft-result", log_prints=False)
+def draft_result(
+    dossier_code: str, fields: dict[str, str] | None = None, signer_name: str | None = None
+) -> dict[str, Any]:
+    """Render the result for the leader to sign; the dossier is `processing` with a draft.
+
+    `fields` are values the clerk supplies or corrects, over those extracted from the
+    dossier's documents; `signer_name` is printed under the signature box.
+    """
+    office = _office()
+    draft = _draft(office, dossier_code, fields, signer_name)
+    return {
+        "dossier_code": draft.dossier_code,
+        "status": Status.processing.value,
+        "draft_pdf": str(draft.pdf),
+        "template": draft.template,
+        "pages": draft.pages,
+        "drafted_at": draft.drafted_at.isoformat(),
+    }
+
+
+@flow(name="complete-result", log_prints=False)
+def complete_result(
+    dossier_code: str, setup: SigningSetup, leader_signed_pdf: str | None = None
+) -> dict[str, Any]:
+    """Sign the drafted result (leader, unless `leader_signed_pdf` carries the leader's
+    signature already; then the organisation), verify, archive; the dossier is ready to return.
+    """
+    return _complete(_office(), dossier_code, setup, leader_signed_pdf, time.monotonic())
+
+
+@flow(name="issue-result", log_prints=False)
+def issue_result(
+    dossier_code: str, setup: SigningSetup, fields: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Render, sign (leader then organisation), verify, archive; the dossier is ready to return.
+
+    `fields` are values the clerk supplies or corrects (e.g. `marital_status`), over those
+    extracted from the dossier's documents.
+    """
+    started = time.monotonic()
+    office = _office()
+    _draft(office, dossier_code, fields, setup.signer_name)
+    return _complete(office, dossier_code, setup, None, started)

@@ -101,6 +101,50 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, description="e-office system's event URL")
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC key for webhooks")
 
+    # Signing results from the web server. Secrets are never settings: the PKCS#12 passwords come
+    # from MOTCUA_P12_PASSWORD (leader) and MOTCUA_ORG_P12_PASSWORD (organisation; defaults to
+    # the leader's), the token PIN from MOTCUA_PKCS11_PIN, read from the environment when signing.
+    signing_leader_p12: Path | None = Field(
+        default=None, description="the leader's PKCS#12 file for signing on the server"
+    )
+    signing_leader_pkcs11_module: Path | None = Field(
+        default=None, description="PKCS#11 module of the leader's token (instead of a PKCS#12)"
+    )
+    signing_leader_pkcs11_token: str | None = Field(default=None, description="token label")
+    signing_leader_pkcs11_key: str | None = Field(default=None, description="key label")
+    signing_leader_cert: Path | None = Field(
+        default=None, description="the token key's certificate, when the token holds none"
+    )
+    signing_organization_p12: Path | None = Field(
+        default=None, description="the organisation's PKCS#12 file (its signature follows)"
+    )
+    signing_chain: Path | None = Field(
+        default=None, description="PEM file of the signers' CA certificates (intermediates)"
+    )
+    signing_trust: Path | None = Field(
+        default=None, description="PEM file of the trust anchors (from B-LT up)"
+    )
+    signing_tsa_url: str | None = Field(default=None, description="timestamp authority (B-T up)")
+    signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field(
+        default="B-LTA", description="PAdES level of both signatures"
+    )
+    signing_leader_name: str | None = Field(
+        default=None, description="the leader's name as printed; unset = the certificate's"
+    )
+    signing_leader_title: str = Field(default="Chủ tịch", description="printed above the name")
+    signing_signature_image: Path | None = Field(
+        default=None, description="the leader's handwritten signature (blue, transparent PNG)"
+    )
+    signing_seal_image: Path | None = Field(
+        default=None, description="the organisation's seal (red, transparent PNG)"
+    )
+    signing_session_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=120,
+        description="how long a prepared signature waits for the leader's device",
+    )
+
     @field_validator("s3_endpoint")
     @classmethod
     def _endpoint_is_host_port(cls, value: str | None) -> str | None:

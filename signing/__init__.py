@@ -20,6 +20,11 @@ Imports only `motcua.errors` and `motcua.types` from the project; never `flows`,
   → `VerificationReport` with `.ok`, `.complete`, `.signatures` (`SignatureReport`) and
   `.as_json()` in the `motcua verify --json` contract. Raises `InputFileError` only when the
   file cannot be read at all; damaged signatures are reported, never raised.
+- Signing on the signer's own device (pyHanko's interrupted signing), `signing.interrupted`:
+  `prepare_signature(pdf, spec, certificates)` → `PendingSignature` (storable; what the device
+  signs: `.signed_attributes` or `.digest`), then `finish_signature(pending, value, spec)` →
+  the signed bytes; a value made with another key raises `BadArgumentError`.
+  `certificates_from_pem(pem)` reads the chain the device sends.
 - `testpki.init(dir) -> TestPki` builds a TEST hierarchy (root, intermediate, TSA, OCSP
   responder, leader/organisation/expired/revoked signers, PKCS#12 files, sample signature and
   seal PNGs); `testpki.load(dir)` reads it back; `TestPki` gives every path and URL.
@@ -28,6 +33,12 @@ Imports only `motcua.errors` and `motcua.types` from the project; never `flows`,
 
 from __future__ import annotations
 
+from signing.interrupted import (
+    PendingSignature,
+    certificates_from_pem,
+    finish_signature,
+    prepare_signature,
+)
 from signing.sign import (
     BatchOutcome,
     Level,
@@ -46,6 +57,7 @@ __all__ = [
     "BatchOutcome",
     "Level",
     "LoadedSigner",
+    "PendingSignature",
     "Role",
     "SignResult",
     "SignatureReport",
@@ -53,10 +65,13 @@ __all__ = [
     "TestPki",
     "TrustServices",
     "VerificationReport",
+    "certificates_from_pem",
+    "finish_signature",
     "load_certificates",
     "load_pem",
     "load_pkcs12",
     "open_pkcs11",
+    "prepare_signature",
     "sign_batch",
     "sign_pdf",
     "verify_pdf",

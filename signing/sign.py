@@ -234,11 +234,52 @@ def sign_pdf(
     `ServiceUnavailableError` when the TSA/OCSP/CRL cannot be reached, `CheckFailedError` when the
     signer's certificate does not validate (B-LT and up need that to embed revocation data).
     """
+    prepared = _prepared or _prepare(spec)
+    data, name = _read_input(source)
+    setup = _set_up(data, name, spec, signer, prepared)
+    try:
+        out = setup.pdf_signer.sign_pdf(setup.writer)
+    except MotcuaError:
+        raise
+    except Exception as exc:
+        raise _translate(exc, name) from None
+    signed = out.getvalue()
+    target = Path(output) if output is not None else None
+    if target is not None:
+        write_atomically(target, signed)
+    log.info("signed %s as %s (%s, field %s)", name, spec.role, spec.level, setup.field_name)
+    return SignResult(output=target, field=setup.field_name, level=spec.level,
+                      signing_time=setup.signing_time), signed  # fmt: skip
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write through a `.part` file, so a reader never sees half a PDF."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
+@dataclass(frozen=True)
+class _SignerSetUp:
+    """A document opened for signing and the pyHanko signer that will sign it."""
+
+    writer: Any  # IncrementalPdfFileWriter
+    pdf_signer: Any  # TimedPdfSigner
+    field_name: str
+    signing_time: datetime
+
+
+def _set_up(
+    data: bytes, name: str, spec: SignatureSpec, signer: LoadedSigner, prepared: _Prepared
+) -> _SignerSetUp:
+    """Open `data`, choose the field and the appearance, and build the PdfSigner for `spec`.
+
+    Shared by `sign_pdf` and the interrupted signing of `signing.interrupted`, so that a
+    signature made on the leader's own device looks exactly like one made here."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.fields import MDPPerm, SigFieldSpec
 
-    prepared = _prepared or _prepare(spec)
-    data, name = _read_input(source)
     writer = _open_writer(data, name)
     page_count = int(writer.root["/Pages"]["/Count"])
     default_page = page_count if spec.role == Role.leader else 1
@@ -298,21 +339,7 @@ def sign_pdf(
         else SigFieldSpec(sig_field_name=field_name, on_page=page_index, box=box.as_tuple()),
     )
     pdf_signer.system_time = now
-    try:
-        out = pdf_signer.sign_pdf(writer)
-    except MotcuaError:
-        raise
-    except Exception as exc:
-        raise _translate(exc, name) from None
-    signed = out.getvalue()
-    target = Path(output) if output is not None else None
-    if target is not None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".part")
-        tmp.write_bytes(signed)
-        tmp.replace(target)
-    log.info("signed %s as %s (%s, field %s)", name, spec.role, spec.level, field_name)
-    return SignResult(output=target, field=field_name, level=spec.level, signing_time=now), signed
+    return _SignerSetUp(writer, pdf_signer, field_name, now)
 
 
 def _translate(exc: Exception, name: str) -> MotcuaError:

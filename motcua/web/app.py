@@ -32,6 +32,7 @@ from motcua.errors import (
 from motcua.settings import Settings
 from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
 from motcua.web.auth import session_secret as make_session_secret
+from motcua.web.csrf import repair_multipart_csrf
 from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
 from motcua.web.services import Services
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.templates = make_templates()
 
     secret = make_session_secret(settings)
+    repair_multipart_csrf()
     app.add_middleware(
         asgi_csrf,
         signing_secret=derived_key(secret, "csrf"),
@@ -84,9 +86,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
 
-    from motcua.web.routes import accounts, archive, audit, auth, dossiers, jobs, reports
+    from motcua.web.routes import (
+        accounts,
+        archive,
+        audit,
+        auth,
+        dossiers,
+        intake,
+        jobs,
+        reports,
+        signing,
+    )
 
-    for module in (auth, dossiers, jobs, reports, archive, audit, accounts):
+    for module in (auth, intake, dossiers, jobs, reports, archive, audit, accounts, signing):
         app.include_router(module.pages)
         app.include_router(module.api)
 

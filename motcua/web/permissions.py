@@ -36,12 +36,18 @@ class Permission(StrEnum):
     self_read = "self.read"  # who am I
     dossiers_read = "dossiers.read"  # list, filter and show dossiers
     dossiers_update = "dossiers.update"  # request a supplement, record the return
+    dossiers_intake = "dossiers.intake"  # take a dossier in, correct its fields, accept it
     receipts_read = "receipts.read"  # print the receipt (Mẫu 01) and supplement request (Mẫu 02)
     reports_read = "reports.read"  # the on-time report
     archive_read = "archive.read"  # search the archive, read a record, download its files
     archive_verify = "archive.verify"  # run a record's fixity audit
     audit_read = "audit.read"  # the audit log and its verification
     accounts_manage = "accounts.manage"  # users and API tokens
+    results_draft = "results.draft"  # draft a dossier's result for the leader to sign
+    # The leader's signing queue, previews and signing (server-side key or own device). Only the
+    # competent person signs (Decree 30/2020): an administrator runs the system, never signs.
+    results_sign = "results.sign"
+    results_read = "results.read"  # the signed result PDF (the e-office system fetches it)
 
 
 _C, _L, _A, _M = Role.clerk.value, Role.leader.value, Role.archivist.value, Role.admin.value
@@ -50,12 +56,16 @@ ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
     Permission.self_read: frozenset({_C, _L, _A, _M, EOFFICE}),
     Permission.dossiers_read: frozenset({_C, _L, _A, _M, EOFFICE}),
     Permission.dossiers_update: frozenset({_C, _M}),
+    Permission.dossiers_intake: frozenset({_C, _M}),
     Permission.receipts_read: frozenset({_C, _M}),
     Permission.reports_read: frozenset({_L, _M, EOFFICE}),
     Permission.archive_read: frozenset({_A, _M, EOFFICE}),
     Permission.archive_verify: frozenset({_A, _M}),
     Permission.audit_read: frozenset({_A, _M}),
     Permission.accounts_manage: frozenset({_M}),
+    Permission.results_draft: frozenset({_C, _M}),
+    Permission.results_sign: frozenset({_L}),
+    Permission.results_read: frozenset({_C, _L, _M, EOFFICE}),
 }
 
 ALL_ROLES: tuple[str, ...] = (*[r.value for r in Role], EOFFICE)

@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ from motcua.web.jobs import JobRunner
 from motcua.web.webhooks import WebhookTarget, deliver, target_from_settings
 
 if TYPE_CHECKING:
+    from flows.context import Office as FlowsOffice
     from storage.archive import Archive
 
 log = logging.getLogger("motcua.web")
@@ -72,6 +74,16 @@ class Services:
         jobs = JobRunner(engine, workers=settings.web_job_workers)
         jobs.create_tables()
         return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook, jobs)
+
+    def flows_office(self) -> FlowsOffice:
+        """The flows' office on this server's services (run flows in `office_in_use(...)`),
+        with Prefect configured first, once per process, as the CLI does."""
+        configure_flows(self.settings)
+        from flows.context import Office as FlowsOffice
+
+        return FlowsOffice(settings=self.settings, register=self.register,
+                           catalogue=self.catalogue, printed=self.office,
+                           _archive=self._archive)  # fmt: skip
 
     @property
     def office(self) -> Office:
@@ -132,3 +144,15 @@ def _field_labels() -> dict[tuple[str, str], str]:
                 label = f"{label} ({_SECTION_VI[spec.section]})"
             labels[(kind, spec.key)] = label
     return labels
+
+
+def configure_flows(settings: Settings) -> None:
+    """Prefect reads its settings when first imported: configure it before, once per process."""
+    _configure_prefect(settings.home, settings.prefect_api_url)
+
+
+@functools.cache
+def _configure_prefect(home: Path, api_url: str | None) -> None:
+    from flows.runtime import configure_prefect
+
+    configure_prefect(home, api_url)

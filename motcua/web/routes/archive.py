@@ -76,11 +76,15 @@ def _search(
 ) -> list[HitOut]:
     from storage.catalogue import SearchQuery
 
+    def clean(value: str | None) -> str | None:
+        # A NUL ends the full-text query early in SQLite (a 500) and PostgreSQL refuses it.
+        return value.replace("\x00", " ").strip() or None if value else None
+
     query = SearchQuery(
-        text=(q or "").strip(),
-        dossier_code=dossier_code or None,
-        id_number=id_number.strip() if id_number else None,
-        procedure=procedure or None,
+        text=clean(q) or "",
+        dossier_code=clean(dossier_code),
+        id_number=clean(id_number),
+        procedure=clean(procedure),
         date_from=date_from,
         date_to=date_to,
         limit=limit,
@@ -165,13 +169,13 @@ def _verify(services: Services, principal: Principal, record_id: str) -> AuditOu
 def _export(services: Services, principal: Principal, record_id: str) -> Response:
     """Build the package in a temporary folder, unlink it at once and stream the open file:
     the disk space is freed when the response ends or the client goes away, whatever happens."""
-    from motcua.cli.archive import _pdf_checker
+    from motcua.services import pdf_checker
 
     metadata = _metadata(services, record_id, reveal=False)  # 404 for an unknown record
     folder = tempfile.mkdtemp(prefix="motcua-export-")
     try:
         zip_path = Path(folder) / "export.zip"
-        audit = services.archive.export(record_id, zip_path, _pdf_checker(offline=True))
+        audit = services.archive.export(record_id, zip_path, pdf_checker(offline=True))
         package = open(zip_path, "rb")  # noqa: SIM115 - closed by _chunks when the stream ends
     finally:
         shutil.rmtree(folder, ignore_errors=True)

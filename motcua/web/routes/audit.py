@@ -13,6 +13,7 @@ from motcua.web.permissions import Permission
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/audit", tags=["nhật ký"])
+MAX_SEQ = 2**31 - 1  # entry numbers are 32-bit integers in the database; past it: a 500
 
 AuditReader = Annotated[Principal, Depends(require(Permission.audit_read))]
 
@@ -24,7 +25,9 @@ def api_entries(
     target_kind: Annotated[str | None, Query(max_length=40)] = None,
     target_id: Annotated[str | None, Query(max_length=160)] = None,
     actor: Annotated[str | None, Query(max_length=160)] = None,
-    before: Annotated[int | None, Query(ge=1, description="entries before this number")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQ, description="entries before this number")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     entries = services_of(request).audit.entries(
@@ -43,7 +46,7 @@ def audit_page(
     request: Request,
     principal: AuditReader,
     target_id: Annotated[str | None, Query(max_length=160)] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_SEQ)] = None,
 ) -> Response:
     audit = services_of(request).audit
     entries = audit.entries(target_id=target_id or None, before_seq=before, limit=100)

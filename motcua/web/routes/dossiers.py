@@ -1,8 +1,9 @@
 """Dossiers: list and filter, show, request a supplement, record the return, the receipt PDF.
 
 ID numbers are masked (`motcua.types.mask_id`) in every list; the detail shows them in full
-only to roles that act on the dossier (clerk, admin). Taking dossiers in, issuing and signing
-results are added by the flows' endpoints later.
+only to roles that act on the dossier (clerk, admin). Taking dossiers in, correcting their
+fields and accepting them live in `routes.intake`; the dossier page shows each document's page
+images beside its fields and, to the clerk, the correction form (ids listed there).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +29,7 @@ from dossiers.forms.notices import (
 )
 from dossiers.register import RESOLVED, Dossier, Status
 from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
+from motcua.settings import Settings
 from motcua.types import fold, mask_id
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import NotFound, flash, render
@@ -191,6 +194,89 @@ def detail(services: Services, d: Dossier, *, reveal: bool) -> DossierDetail:
     )
 
 
+# --- reviewing a document: its pages beside its fields ---------------------------------------
+
+MAX_PAGES_SHOWN = 20  # a long PDF's first pages; the rest open one by one
+
+
+@dataclass(frozen=True)
+class Correction:
+    by: str  # the audit log's actor, `user:<name>`
+    at: dt.datetime
+    old: str  # ID numbers masked; equal to the value when the clerk confirmed it
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    """One extracted field as the dossier page shows it and the correction form edits it."""
+
+    key: str
+    label: str
+    value: str  # a list field's items one per line
+    is_list: bool
+    needs_review: bool
+    present: bool  # False: a field of the form template that was not read
+    corrections: tuple[Correction, ...]
+
+
+def template_fields(kind: str) -> dict[str, bool]:
+    """The output fields of a document kind's form template (key → is a list); {} without one."""
+    try:
+        from extractors.fields.templates import templates
+
+        template = templates().get(kind)
+    except MotcuaError:  # a broken template file: no extra fields, the page still works
+        return {}
+    if template is None:
+        return {}
+    return {spec.key: spec.normalise == "list" for spec in template.fields if spec.output}
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "\n".join(str(v) for v in value)
+    return str(value)
+
+
+def _corrections(field: Mapping[str, Any]) -> tuple[Correction, ...]:
+    found = []
+    for entry in field.get("corrections") or ():
+        try:
+            at = dt.datetime.fromisoformat(str(entry["at"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        found.append(Correction(str(entry.get("by", "")), at, _as_text(entry.get("old"))))
+    return tuple(found)
+
+
+def field_rows(services: Services, doc: DocumentOut) -> list[FieldRow]:
+    """The document's fields in their order, then the template's fields that were not read."""
+    rows = []
+    for key, raw in doc.fields.items():
+        field = raw if isinstance(raw, Mapping) else {"value": raw}
+        value = field.get("value")
+        rows.append(
+            FieldRow(key=key, label=doc.field_labels.get(key, key), value=_as_text(value),
+                     is_list=isinstance(value, list | tuple),
+                     needs_review=bool(field.get("needs_review")), present=True,
+                     corrections=_corrections(field))
+        )  # fmt: skip
+    for key, is_list in template_fields(doc.kind).items():
+        if key not in doc.fields:
+            rows.append(FieldRow(key, services.field_label(doc.kind, key), "", is_list,
+                                 needs_review=False, present=False, corrections=()))  # fmt: skip
+    return rows
+
+
+def original_path(settings: Settings, code: str, position: int, path: str) -> Path | None:
+    """A document's original file: where the register says it is, else the copy the intake flow
+    staged for the archive in the dossier's folder (`<home>/dossiers/<code>/payload/NN-name`)."""
+    staged = settings.home / "dossiers" / code / "payload" / f"{position:02d}-{Path(path).name}"
+    return next((p for p in (Path(path), staged) if p.is_file()), None)
+
+
 # --- the operations, shared by pages and API --------------------------------------------------
 
 
@@ -214,8 +300,8 @@ def _find(
     found = services.register.list(
         statuses=[status] if status else [],
         procedure_key=procedure or None,
-        received_from=received_from,
-        received_to=received_to,
+        received_from=_bounded(received_from),
+        received_to=_bounded(received_to),
     )
     if q and q.strip():
         needle = fold(q)
@@ -379,6 +465,16 @@ def _parse_day(value: str | None) -> dt.date | None:
         ) from None
 
 
+# The register turns a day into a UTC instant (the next day's for the end of a range), which
+# overflows on the first and last days a `date` can hold; no dossier is that old or that late.
+_FIRST_DAY = dt.date.min + dt.timedelta(days=1)
+_LAST_DAY = dt.date.max - dt.timedelta(days=1)
+
+
+def _bounded(day: dt.date | None) -> dt.date | None:
+    return None if day is None else min(max(day, _FIRST_DAY), _LAST_DAY)
+
+
 # --- API ------------------------------------------------------------------------------------
 
 
@@ -508,19 +604,43 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
         components = list(services.catalogue.get(dossier.procedure_key).components)
     except MotcuaError:
         components = []
+    review = {
+        doc.position: {
+            "rows": field_rows(services, doc),
+            "pages": range(1, min(doc.page_count or 1, MAX_PAGES_SHOWN) + 1),
+            "more_pages": (doc.page_count or 1) > MAX_PAGES_SHOWN,
+            "has_original": original_path(services.settings, dossier.code, raw.position, raw.path)
+            is not None,
+        }
+        for doc, raw in zip(view.documents, dossier.documents, strict=True)
+    }
     return render(
         request,
         "dossier.html",
         {
             "d": view,
             "components": components,
+            "review": review,
+            # the form shows the values in full: only to who sees them in full and may correct
+            "can_correct": principal.can(Permission.dossiers_update)
+            and principal.can(Permission.dossiers_intake)
+            and dossier.status not in RESOLVED,
+            "can_accept": dossier.status is Status.received,
             "can_request_supplement": dossier.status in (Status.received, Status.processing),
             "can_return": dossier.status is Status.result_signed,
             "can_print_receipt": dossier.due_date is not None,
             "can_print_supplement": dossier.status is Status.supplement_requested,
             "can_apologise": dossier.due_date is not None and dossier.status not in RESOLVED,
+            "result_actions": _result_actions(services, principal, dossier),
         },
     )
+
+
+def _result_actions(services: Services, principal: Principal, dossier: Dossier) -> dict[str, Any]:
+    """Drafting and signing the result, for the dossier page (imported on use: it needs flows)."""
+    from motcua.web.routes.signing import result_actions
+
+    return result_actions(services, principal, dossier)
 
 
 @pages.post("/dossiers/{code}/supplement-request")

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from dossiers.calendar import VN_TZ
 from dossiers.report import OnTimeReport, on_time_report
+from motcua.errors import BadArgumentError
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import render
 from motcua.web.permissions import Permission
@@ -21,9 +22,20 @@ api = APIRouter(prefix="/api/v1/reports", tags=["báo cáo"])
 ReportReader = Annotated[Principal, Depends(require(Permission.reports_read))]
 
 
+# The report has a row per month: a period of centuries is a typo that would cost megabytes, and
+# the months at the edges of the calendar overflow `date`.
+MAX_PERIOD_YEARS = 10
+_EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+
+
 def _report(request: Request, date_from: dt.date | None, date_to: dt.date | None) -> OnTimeReport:
     end = date_to or dt.datetime.now(VN_TZ).date()
     start = date_from or end.replace(day=1)
+    if start < _EARLIEST or end > _LATEST or end.year - start.year > MAX_PERIOD_YEARS:
+        raise BadArgumentError(
+            f"kỳ báo cáo {start} – {end} không hợp lý (report period out of range)",
+            hint=f"at most {MAX_PERIOD_YEARS} years, from {_EARLIEST.year} on",
+        )
     register = services_of(request).register
     return on_time_report(register.list(received_to=end), date_from=start, date_to=end)
 

@@ -1,0 +1,92 @@
+"""The browser-test harness: the real server, real accounts, the system's Chromium.
+
+- `served` (session): `motcua serve` as a subprocess on a free port, on a temporary MOTCUA_HOME,
+  its archive on the session's embedded S3 server (`s3_config`, fresh buckets), and one user per
+  role created with `motcua users add` (user name = role name, password
+  `browser_helpers.PASSWORD`).
+  `served.cli(...)` runs any other `motcua` command against the same home and S3 (to seed data).
+  A test that needs a server with other settings starts its own: `start_server(folder, s3_config,
+  unused_port(), {"MOTCUA_...": ...})`, then `.stop()`.
+- `browser` (session): Playwright's sync API launching Debian's `chromium` package (headless).
+  Nothing is downloaded: no `playwright install`. Without chromium the tests fail, saying so.
+- `page_as(role)`: a fresh browser context and page of this test, signed in through the real
+  sign-in form as `role`; relative URLs resolve against the server (`page.goto("/archive")`).
+- `shot(page, step)`: a full-page screenshot at `build/screenshots/<test>-<step>.png`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from browser_helpers import NO_CHROMIUM, SCREENSHOTS, Served, sign_in, start_server
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from storage.s3 import S3Config
+
+
+@pytest.fixture(scope="session")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, s3_config: S3Config, unused_port: Callable[[], int]
+) -> Iterator[Served]:
+    """`motcua serve` on a free port, with a user of every role."""
+    server = start_server(tmp_path_factory.mktemp("browser"), s3_config, unused_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.fail(NO_CHROMIUM, pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[Browser]:
+    """Headless system Chromium under Playwright (no sandbox: the tests may run as root)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_path, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_as(browser: Browser, served: Served) -> Iterator[Callable[[str], Page]]:
+    """`page_as(role)`: a new page of this test, signed in as `role` (one context each)."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(role: str) -> Page:
+        context = browser.new_context(
+            base_url=served.url,
+            accept_downloads=True,
+            locale="vi-VN",
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, role)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """`shot(page, step)` saves build/screenshots/<test>-<step>.png and returns its path."""
+    test = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Page, step: str) -> Path:
+        path = SCREENSHOTS / f"{test}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -4,7 +4,7 @@ VENV  := .venv
 BIN   := $(VENV)/bin
 export OMP_THREAD_LIMIT ?= 1
 CODE      := $(wildcard motcua flows extractors signing storage dossiers samples tests bench)
-LIBRARIES := $(wildcard motcua extractors signing storage dossiers)
+LIBRARIES := $(wildcard motcua extractors signing storage dossiers flows)
 
 .PHONY: setup demo test lint typecheck pytest bench clean
 

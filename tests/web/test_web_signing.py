@@ -13,13 +13,10 @@ import base64
 import datetime as dt
 import hashlib
 import os
-import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pkcs11
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
@@ -33,6 +30,7 @@ from motcua.web.jobs import Job, JobState
 from motcua.web.permissions import EOFFICE
 from signing import TestPki, TrustServices, testpki, verify_pdf
 from storage.s3 import S3Config
+from tests.softhsm import SoftToken, softhsm_token
 
 # What the extracted fields of `take_in` lack for a marital-status confirmation.
 FIELDS = {
@@ -44,7 +42,6 @@ FIELDS = {
     "marital_status": "Chưa đăng ký kết hôn với ai",
     "purpose": "làm thủ tục đăng ký kết hôn",
 }
-SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, TOKEN_KEY, TOKEN_PIN = "motcua-web-token", "leader-web", "135246"
 
 
@@ -412,91 +409,26 @@ def test_expired_session_foreign_session_and_revoked_certificate_are_refused(
 # --- a PKCS#11 token on the server ----------------------------------------------------------
 
 
-def _tool(*args: str) -> None:
-    done = subprocess.run(
-        [
-            "pkcs11-tool",
-            "--module",
-            str(SOFTHSM),
-            "--token-label",
-            TOKEN,
-            "--login",
-            "--pin",
-            TOKEN_PIN,
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-@dataclass(frozen=True)
-class Token:
-    cert: Path
-
-
 @pytest.fixture(scope="module")
-def token(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Iterator[Token]:
-    if not SOFTHSM.is_file():
-        pytest.skip("SoftHSM2 is not installed")
-    folder = tmp_path_factory.mktemp("softhsm-web")
-    (folder / "tokens").mkdir()
-    conf = folder / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n"
-        "log.level = ERROR\n",
-        encoding="utf-8",
-    )
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    subprocess.run(
-        [
-            "softhsm2-util",
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            TOKEN_PIN,
-            "--so-pin",
-            "975310",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    _tool("--keypairgen", "--key-type", "rsa:2048", "--label", TOKEN_KEY, "--id", "02")
-    public = folder / "public.der"
-    _tool("--read-object", "--type", "pubkey", "--label", TOKEN_KEY, "-o", str(public))
-    cert = pki.issue_signer_certificate(
-        public.read_bytes(), "TEST Võ Thị Hoa (token)", folder / "token-cert.pem"
-    )
-    # SoftHSM reads SOFTHSM2_CONF and its tokens when initialised, and python-pkcs11 keeps one
-    # library per module path for the whole process: start it again on this folder's token.
-    library = pkcs11.lib(str(SOFTHSM))
-    library.reinitialize()
-    yield Token(cert=cert)
-    library.finalize()  # the next module's tokens are read when it initialises the library again
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
+def token(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> Iterator[SoftToken]:
+    with softhsm_token(tmp_path_factory.mktemp("softhsm-web"), pki, label=TOKEN,
+                       key_label=TOKEN_KEY, pin=TOKEN_PIN,
+                       holder="TEST Võ Thị Hoa (token)") as made:  # fmt: skip
+        yield made
 
 
 def test_server_side_signing_with_a_pkcs11_token(
     tmp_path: Path,
     s3_config: S3Config,
     pki: TestPki,
-    token: Token,
+    token: SoftToken,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("MOTCUA_PKCS11_PIN", TOKEN_PIN)  # the PIN: environment only
     world = build_world(
         tmp_path / "home",
         s3_config,
-        signing_leader_pkcs11_module=SOFTHSM,
+        signing_leader_pkcs11_module=token.module,
         signing_leader_pkcs11_token=TOKEN,
         signing_leader_pkcs11_key=TOKEN_KEY,
         signing_leader_cert=token.cert,

@@ -38,11 +38,25 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def _vn_date(value: dt.date | None) -> str:
+def _vn_date(value: dt.date | str | None) -> str:
+    """dd/mm/yyyy; ISO strings (from metadata.json) too, shown as they are if not dates."""
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return f"{day:%d/%m/%Y}"
     return "" if value is None else f"{value:%d/%m/%Y}"
 
 
-def _vn_datetime(value: dt.datetime | None) -> str:
+def _vn_datetime(value: dt.datetime | str | None) -> str:
+    """dd/mm/yyyy hh:mm in office time; ISO strings too, shown as they are if not times."""
+    if isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return f"{to_local(moment) if moment.tzinfo else moment:%d/%m/%Y %H:%M}"
     return "" if value is None else f"{to_local(value):%d/%m/%Y %H:%M}"
 
 

@@ -312,6 +312,7 @@ def _record_page(
         "m": metadata,
         "history": sorted(history, key=lambda e: e.seq, reverse=True),
         "check": check,
+        "procedure_name": services.procedure_name(str(metadata.get("procedure") or "")),
     })  # fmt: skip
 
 

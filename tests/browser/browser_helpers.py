@@ -17,8 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
+from signing import TestPki
 from storage.s3 import S3Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +111,22 @@ def server_env(home: Path, s3: S3Config) -> dict[str, str]:
     return env
 
 
+def signing_env(pki: TestPki, level: str = "B-LTA") -> dict[str, str]:
+    """Settings that let the server sign results with the TEST PKI's leader and organisation
+    keys (PKCS#12; the password only in the environment, as in production)."""
+    return {
+        "MOTCUA_SIGNING_LEADER_P12": str(pki.p12("leader")),
+        "MOTCUA_SIGNING_ORGANIZATION_P12": str(pki.p12("organization")),
+        "MOTCUA_SIGNING_CHAIN": str(pki.chain),
+        "MOTCUA_SIGNING_TRUST": str(pki.root_cert),
+        "MOTCUA_SIGNING_TSA_URL": pki.tsa_url,
+        "MOTCUA_SIGNING_LEVEL": level,
+        "MOTCUA_SIGNING_SIGNATURE_IMAGE": str(pki.signature_image),
+        "MOTCUA_SIGNING_SEAL_IMAGE": str(pki.seal_image),
+        "MOTCUA_P12_PASSWORD": pki.p12_password,
+    }
+
+
 def wait_until_up(served: Served) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -131,3 +149,36 @@ def sign_in(page: Page, role: str, password: str = PASSWORD) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Đăng nhập").click()
     assert "/login" not in page.url, f"{role} could not sign in: {page.content()[:2000]}"
+
+
+_LOAD_IMAGES = """async () => {
+    const pending = [...document.images].map(img => {
+        img.loading = "eager";  // a lazy image below the fold starts loading now
+        return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+    });
+    await Promise.race([Promise.all(pending), new Promise(done => setTimeout(done, 15000))]);
+}"""
+
+
+def load_images(page: Page) -> None:
+    """Load every image of the page now, lazy or not, and wait for them (at most 15 s)."""
+    page.evaluate(_LOAD_IMAGES)
+
+
+def wait_for_job(page: Page, timeout: float = 240.0) -> str:
+    """On a job page (`/jobs/<id>`, refreshing itself every 2 s), wait until the job is done;
+    fail the test with the page's reason when it failed. Returns the page's text."""
+    assert "/jobs/" in page.url, f"not a job page: {page.url}"
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        try:  # the page may be reloading under us
+            state = page.locator("[data-state]").get_attribute("data-state", timeout=5_000)
+        except PlaywrightError:
+            state = None
+        if state == "failed":
+            pytest.fail(f"the job failed: {page.locator('main').inner_text()}")
+        if state == "completed":
+            return page.locator("main").inner_text()
+        page.wait_for_timeout(1_000)  # not time.sleep: Playwright handles the reloads meanwhile
+    pytest.fail(f"the job at {page.url} did not end within {timeout:.0f} s (state {state})")

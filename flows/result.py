@@ -404,11 +404,17 @@ def result_inputs(
     template = load_template(template_key)
     values = {**result_fields(template_key, dossier), **dict(overrides or {})}
     values = {k: v for k, v in values.items() if v not in (None, "")}
-    rows = tuple(
-        ResultField(row.field, row.label, row.required, values.get(row.field))
-        for section in template.sections
-        for row in section.rows
-    )
+    # One input per field: the office, the dossier code and the date are the system's to fill
+    # (render_result does), and a field shown twice (a date in figures and in words) is one.
+    seen: set[str] = set(_STANDARD_VALUES)
+    rows_: list[ResultField] = []
+    for section in template.sections:
+        for row in section.rows:
+            if row.field not in seen:
+                seen.add(row.field)
+                rows_.append(ResultField(row.field, row.label, row.required,
+                                         values.get(row.field)))  # fmt: skip
+    rows = tuple(rows_)
     missing = [f"{r.key} ({r.label})" for r in rows if r.required and r.key not in values]
     missing += [
         f"{row.field} ({row.label}): không phải ngày, ghi DD/MM/YYYY"

@@ -320,6 +320,11 @@ class EmbeddedS3Server:
             argv += ["--address", f"127.0.0.1:{ports['s3']}"]
             argv += ["--console-address", f"127.0.0.1:{ports['console']}"]
             return argv, env
+        # Each bucket is a SeaweedFS collection, which grows 7 volumes by default; the number of
+        # volumes otherwise follows free disk space / volume size, so a few dozen buckets used
+        # them all. Two volumes per bucket and a high cap; volumes are sparse files, and
+        # -volume.minFreeSpace still turns the store read-only before the disk fills.
+        env["WEED_MASTER_VOLUME_GROWTH_COPY_1"] = "2"
         identities = {
             "identities": [
                 {
@@ -343,7 +348,7 @@ class EmbeddedS3Server:
             "-master.volumeSizeLimitMB=256",
             f"-volume.port={ports['volume']}",
             f"-volume.port.grpc={ports['volume_grpc']}",
-            "-volume.max=0",
+            "-volume.max=2000",
             "-filer",
             f"-filer.port={ports['filer']}",
             f"-filer.port.grpc={ports['filer_grpc']}",

@@ -53,6 +53,7 @@ class FieldSpec(_Strict):
     key: str
     section: str | None = None
     labels: tuple[str, ...] = ()
+    title: str | None = None  # what people read (a form); default: the first label
     at_start: bool = False
     locate: Locator = "label"
     read: Literal["right", "below", "right_or_below"] = "right_or_below"

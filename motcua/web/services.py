@@ -133,9 +133,12 @@ def _field_labels() -> dict[tuple[str, str], str]:
     labels: dict[tuple[str, str], str] = {}
     for kind, template in found.items():
         for spec in template.fields:
-            if not spec.labels:
+            if spec.title:
+                label = spec.title
+            elif spec.labels:
+                label = spec.labels[0].split(" / ")[0].strip(" :")
+            else:
                 continue
-            label = spec.labels[0].split(" / ")[0].strip(" :")
             if (
                 spec.section
                 and spec.section in _SECTION_VI

@@ -14,7 +14,7 @@ from typing import Any
 
 import cv2
 import pytest
-from browser_helpers import Served, wait_for_job
+from browser_helpers import FULL_NAMES, Served, wait_for_job
 from playwright.sync_api import Locator, Page, expect
 from pypdf import PdfReader
 
@@ -123,7 +123,7 @@ def test_clerk_takes_in_corrects_accepts_and_drafts_the_result(
     form = page.locator(f'[data-testid="fields-form-{DECLARATION}"]')
     expect(form.locator(_testid("field", DECLARATION, CORRECTED))).to_have_value(CORRECTED_TO)
     note = form.locator(_testid("correction", DECLARATION, CORRECTED))
-    expect(note).to_contain_text("Đã sửa bởi clerk")
+    expect(note).to_contain_text(f"Đã sửa bởi {FULL_NAMES['clerk']}")
     expect(note).to_contain_text(f"giá trị cũ: “{old}”")
     expect(form.locator(_testid("field-row", DECLARATION, CORRECTED))).not_to_have_class(
         NEEDS_REVIEW
@@ -131,7 +131,7 @@ def test_clerk_takes_in_corrects_accepts_and_drafts_the_result(
     for key in flagged:
         if key != CORRECTED:
             expect(form.locator(_testid("correction", DECLARATION, key))).to_contain_text(
-                "Đã xác nhận bởi clerk"
+                f"Đã xác nhận bởi {FULL_NAMES['clerk']}"
             )
     expect(form.locator(".field-row.needs-review")).to_have_count(0)
     form.locator(_testid("field-row", DECLARATION, CORRECTED)).scroll_into_view_if_needed()

@@ -209,6 +209,19 @@ def test_declaration_fields_show_their_labels_and_ids_in_sections(world: WebWorl
     assert "Họ, chữ đệm, tên (người được khai sinh)</dt>" in page
 
 
+def test_every_extracted_field_has_a_vietnamese_label_of_its_own(world: WebWorld) -> None:
+    """Clerks read labels, never keys, and no two fields of one document read alike."""
+    from extractors.fields.templates import templates
+
+    for kind, template in templates().items():
+        keys = [spec.key for spec in template.fields if spec.output]
+        labels = {key: world.services.field_label(kind, key) for key in keys}
+        assert [k for k, label in labels.items() if label == k] == [], kind
+        assert len(set(labels.values())) == len(labels), (kind, labels)
+    assert world.services.field_label("van-ban", "trich_yeu") == "Trích yếu"
+    assert world.services.field_label("to-khai-khai-sinh", "ngay_lam").startswith("Ngày làm")
+
+
 def test_apology_letter_for_a_late_dossier(world: WebWorld) -> None:
     code = world.complete.code  # due 04/05/2026, long past: overdue
     before = on_time_totals(world)

@@ -414,10 +414,62 @@ def test_correcting_a_real_dossier_through_the_api(taken: Taken) -> None:
 
     page = clerk.get(f"/dossiers/{code}").text
     assert 'value="Đặng Thị Thu Hằng"' in page
-    assert "Đã sửa bởi clerk" in page
+    assert "Đã sửa bởi Cán bộ clerk" in page
     # Masked for who does not act on the dossier, in the value and in its history.
     leader_view = sign_in(world.app, "leader").get(f"/api/v1/dossiers/{code}").text
     assert old_number not in leader_view and "079185001234" not in leader_view
+
+
+def test_corrections_are_checked_and_dates_read_as_clerks_write_them(world: WebWorld) -> None:
+    fields = {**_card_fields(), "ngay_sinh": {"value": "2003-05-04", "needs_review": False},
+              "gioi_tinh": {"value": "Nam", "needs_review": True}}  # fmt: skip
+    code = _register(world, "Nguyễn Văn An", fields, salt="typed").code
+    clerk = sign_in(world.app, "clerk")
+    url = f"/api/v1/dossiers/{code}/documents/2/fields"
+    headers = csrf_header(clerk)
+
+    # The API takes dd/mm/yyyy or ISO and stores ISO; a wrong value stores nothing at all.
+    bad = {"ngay_sinh": "31/02/2003", "so_dinh_danh": "0012O3012345", "ho_ten": "Nguyễn Văn Ân"}
+    r = clerk.patch(url, headers=headers, json={"fields": bad})
+    assert r.status_code == 400
+    detail = r.json()["detail"]
+    assert "Ngày sinh: “31/02/2003” — phải là ngày có thật" in detail
+    assert "Số định danh cá nhân: “0012O3012345” — chỉ được gồm chữ số" in detail
+    stored = world.services.register.get(code).documents[1].fields
+    assert stored["ho_ten"]["value"] == "Nguyễn Văn An"  # the valid one waited too
+    good = {"ngay_sinh": "5/4/2003", "gioi_tinh": "nữ", "so_dinh_danh": "001 203 012 345"}
+    r = clerk.patch(url, headers=headers, json={"fields": good})
+    assert r.status_code == 200, r.text
+    out = r.json()["documents"][1]["fields"]
+    assert out["ngay_sinh"]["value"] == "2003-04-05" and out["gioi_tinh"]["value"] == "Nữ"
+    assert "corrections" not in out["so_dinh_danh"]  # the same number, spaced: no change
+
+    # The page shows dd/mm/yyyy; sending the form back untouched changes nothing.
+    page = clerk.get(f"/dossiers/{code}").text
+    assert (
+        'data-testid="field-2-ngay_sinh" aria-labelledby="field-2-ngay_sinh-label" '
+        'value="05/04/2003"' in page
+    )
+    assert "giá trị cũ: “04/05/2003”" in page
+    form = {"csrftoken": csrf_from(page), "field:ngay_sinh": "05/04/2003", "field:ho_ten":
+            "Nguyễn Văn An", "field:so_dinh_danh": ID_NUMBER, "field:gioi_tinh": "Nữ"}  # fmt: skip
+    before = world.services.register.get(code).documents[1].fields
+    r = clerk.post(f"/dossiers/{code}/documents/2/fields", data=form, follow_redirects=False)
+    assert r.status_code == 303
+    assert world.services.register.get(code).documents[1].fields == before
+    assert "Không có thay đổi nào để lưu." in clerk.get(f"/dossiers/{code}").text
+
+    # A wrong value in the form is refused by name; the right ones beside it are kept.
+    page = clerk.get(f"/dossiers/{code}").text
+    form |= {"csrftoken": csrf_from(page), "field:ngay_sinh": "2003-13-01",
+             "field:ho_ten": "Nguyễn Văn Ân"}  # fmt: skip
+    clerk.post(f"/dossiers/{code}/documents/2/fields", data=form, follow_redirects=False)
+    after = world.services.register.get(code).documents[1].fields
+    assert after["ho_ten"]["value"] == "Nguyễn Văn Ân"
+    assert after["ngay_sinh"]["value"] == "2003-04-05"
+    page = clerk.get(f"/dossiers/{code}").text
+    assert "Đã lưu 1 trường" in page
+    assert "Chưa lưu: Ngày sinh: “2003-13-01” — phải là ngày có thật, dạng dd/mm/yyyy." in page
 
 
 def test_correction_rules_and_the_form(world: WebWorld) -> None:
@@ -451,7 +503,7 @@ def test_correction_rules_and_the_form(world: WebWorld) -> None:
     assert fields["ho_ten"]["corrections"][0]["old"] == "Nguyễn Văn An"  # confirmed as read
     assert "corrections" not in fields["so_dinh_danh"]  # unchanged, not touched
     page = clerk.get(f"/dossiers/{code}").text
-    assert "Đã lưu 1 trường" in page and "Đã xác nhận bởi clerk" in page
+    assert "Đã lưu 1 trường" in page and "Đã xác nhận bởi Cán bộ clerk" in page
     assert "needs-review" not in page
 
     # Accept: received → processing, audited, once.

@@ -240,28 +240,49 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _corrections(field: Mapping[str, Any]) -> tuple[Correction, ...]:
+def shown_value(kind: str, key: str, value: Any) -> str:
+    """A stored field value as a clerk reads and types it (dates as dd/mm/yyyy)."""
+    text = _as_text(value)
+    if not isinstance(value, str) or not text:
+        return text
+    try:
+        from extractors.fields.typed import shown
+
+        return shown(kind, key, text)
+    except MotcuaError:  # a broken template file: the stored value, the page still works
+        return text
+
+
+def _corrections(
+    kind: str, key: str, field: Mapping[str, Any], names: Mapping[str, str]
+) -> tuple[Correction, ...]:
     found = []
     for entry in field.get("corrections") or ():
         try:
             at = dt.datetime.fromisoformat(str(entry["at"]))
         except (KeyError, TypeError, ValueError):
             continue
-        found.append(Correction(str(entry.get("by", "")), at, _as_text(entry.get("old"))))
+        old = shown_value(kind, key, entry.get("old"))
+        by = str(entry.get("by", ""))
+        found.append(Correction(names.get(by, by), at, old))
     return tuple(found)
 
 
 def field_rows(services: Services, doc: DocumentOut) -> list[FieldRow]:
-    """The document's fields in their order, then the template's fields that were not read."""
+    """The document's fields in their order, then the template's fields that were not read.
+
+    Corrections name the account's full name where it has one."""
+    names = {f"user:{u.username}": u.display_name for u in services.accounts.users()}
     rows = []
     for key, raw in doc.fields.items():
         field = raw if isinstance(raw, Mapping) else {"value": raw}
         value = field.get("value")
         rows.append(
-            FieldRow(key=key, label=doc.field_labels.get(key, key), value=_as_text(value),
+            FieldRow(key=key, label=doc.field_labels.get(key, key),
+                     value=shown_value(doc.kind, key, value),
                      is_list=isinstance(value, list | tuple),
                      needs_review=bool(field.get("needs_review")), present=True,
-                     corrections=_corrections(field))
+                     corrections=_corrections(doc.kind, key, field, names))
         )  # fmt: skip
     for key, is_list in template_fields(doc.kind).items():
         if key not in doc.fields:

@@ -47,7 +47,7 @@ from starlette.concurrency import run_in_threadpool
 from dossiers.calendar import VN_TZ, to_local
 from dossiers.register import DocumentRecord, Dossier, Status, mask_field_value
 from flows.context import office_in_use
-from motcua.errors import BadArgumentError, CheckFailedError, InputFileError
+from motcua.errors import BadArgumentError, CheckFailedError, InputFileError, MotcuaError
 from motcua.types import nfc
 from motcua.web.app import MAX_FILES_PER_REQUEST
 from motcua.web.auth import Principal, require, services_of
@@ -59,6 +59,7 @@ from motcua.web.routes.dossiers import (
     _get,
     detail,
     original_path,
+    shown_value,
     template_fields,
 )
 from motcua.web.routes.jobs import JobOut, job_out
@@ -441,6 +442,32 @@ def _correct(
     return updated, changed
 
 
+def _typed(
+    services: Services, kind: str, values: Mapping[str, str | list[str]]
+) -> tuple[dict[str, str | list[str]], list[str]]:
+    """The values in the form extraction stores them (ISO dates, bare digits), and a line in
+    Vietnamese for each value refused (naming the field, the value and the reason)."""
+    from extractors.fields.typed import typed_value
+
+    taken: dict[str, str | list[str]] = {}
+    refused: list[str] = []
+    for key, value in values.items():
+        if not isinstance(value, str):
+            taken[key] = value
+            continue
+        try:
+            typed = typed_value(kind, key, value)
+        except MotcuaError:  # a broken template file: nothing to check against
+            taken[key] = value
+            continue
+        if typed.problem is None:
+            taken[key] = typed.value
+        else:
+            label = services.field_label(kind, key)
+            refused.append(f"{label}: “{value.strip()}” — {typed.problem}")
+    return taken, refused
+
+
 @api.patch(
     "/{code}/documents/{position}/fields",
     response_model=DossierDetail,
@@ -450,8 +477,23 @@ def api_correct(
     request: Request, principal: Taker, code: str, position: int, body: FieldCorrections
 ) -> DossierDetail:
     services = services_of(request)
-    updated, _ = _correct(services, principal, code, position, body.fields)
+    kind = _document(_get(services, code), position).kind
+    values, refused = _typed(services, kind, body.fields)
+    if refused:
+        raise BadArgumentError(
+            "không lưu trường nào: " + "; ".join(refused),
+            hint="dates as dd/mm/yyyy or yyyy-mm-dd; ID numbers as 12 digits",
+        )
+    updated, _ = _correct(services, principal, code, position, values)
     return detail(services, updated, reveal=principal.can(Permission.dossiers_update))
+
+
+def _as_stored(raw: Any) -> str:
+    """A stored value as the correction form would send it back unchanged."""
+    value = _value(raw)
+    if isinstance(value, list | tuple):
+        return "\n".join(str(v) for v in value)
+    return "" if value is None else str(value)
 
 
 def _form_values(
@@ -496,19 +538,32 @@ async def correct_form(request: Request, principal: Taker, code: str, position: 
         elif name.startswith("confirm:"):
             confirmed.add(name.removeprefix("confirm:"))
 
-    def save() -> int:
-        dossier = _get(services, code)
-        changes = _form_values(_document(dossier, position), values, confirmed)
+    def save() -> tuple[int, list[str]]:
+        document = _document(_get(services, code), position)
+        # What the clerk left as shown stays as stored; the rest is checked as typed.
+        untouched = {
+            key: _as_stored(document.fields.get(key))
+            for key, text in values.items()
+            if key not in confirmed
+            and key in document.fields
+            and nfc(text.strip()) == shown_value(document.kind, key, _value(document.fields[key]))
+        }
+        touched = {key: text for key, text in values.items() if key not in untouched}
+        typed, refused = _typed(services, document.kind, touched)
+        checked = {k: v for k, v in typed.items() if isinstance(v, str)}
+        changes = _form_values(document, checked | untouched, confirmed)
         if not changes:
-            return 0
-        return len(_correct(services, principal, code, position, changes)[1])
+            return 0, refused
+        return len(_correct(services, principal, code, position, changes)[1]), refused
 
-    count = await run_in_threadpool(save)
+    count, refused = await run_in_threadpool(save)
     if count:
         flash(request, f"Đã lưu {count} trường đã sửa hoặc xác nhận của tài liệu số {position}.",
               "ok")  # fmt: skip
-    else:
+    elif not refused:
         flash(request, "Không có thay đổi nào để lưu.")
+    if refused:
+        flash(request, "Chưa lưu: " + "; ".join(refused) + ". Hãy sửa lại rồi lưu.", "error")
     return RedirectResponse(f"/dossiers/{code}#doc-{position}", status_code=303)
 
 

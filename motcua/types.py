@@ -7,6 +7,7 @@ project, so the libraries may use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from typing import Final
@@ -35,3 +36,15 @@ def mask_id(number: str) -> str:
     if len(digits) <= 6:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 6) + digits[-3:]
+
+
+def vn_date(value: dt.date | str | None) -> str:
+    """A date as Vietnamese readers write it, dd/mm/yyyy; ISO strings too (the first 10
+    characters), and text that is not a date as it is."""
+    if isinstance(value, str):
+        try:
+            day = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+        return f"{day:%d/%m/%Y}"
+    return "" if value is None else f"{value:%d/%m/%Y}"

@@ -17,6 +17,7 @@ import click
 
 from motcua.cli import AppContext
 from motcua.errors import CheckFailedError
+from motcua.types import vn_date
 
 
 def _sample_scans(folder: Path, seed: int) -> tuple[list[Path], dict[str, Any]]:
@@ -87,7 +88,7 @@ def demo(app: AppContext, seed: int) -> None:
         intake = intake_dossier([str(f) for f in files], "dang-ky-khai-sinh")
         code = intake["dossier_code"]
         lines.append(f"mã hồ sơ            {code} ({'mới' if intake['created'] else 'đã có'})")
-        lines.append(f"hẹn trả kết quả     {intake['due_date']}")
+        lines.append(f"hẹn trả kết quả     {vn_date(intake['due_date'])}")
         lines.append(f"giấy tiếp nhận      {intake['receipt_pdf']}")
         for doc in intake["documents"]:
             review = sum(1 for f in doc["fields"].values() if f.get("needs_review"))

@@ -10,6 +10,7 @@ import click
 
 from motcua.cli import AppContext
 from motcua.errors import BadArgumentError, ConfigurationError
+from motcua.types import vn_date
 
 
 def prepare_flows(app: AppContext) -> None:
@@ -26,7 +27,7 @@ def prepare_flows(app: AppContext) -> None:
 def _print_outcome(app: AppContext, result: dict[str, Any]) -> None:
     app.out.print(f"[bold]{result['dossier_code']}[/]  {result['procedure']}  {result['status']}")
     if result.get("due_date"):
-        app.out.print(f"  hẹn trả kết quả: {result['due_date']}")
+        app.out.print(f"  hẹn trả kết quả: {vn_date(result['due_date'])}")
     if result.get("receipt_pdf"):
         app.out.print(f"  giấy tiếp nhận: {result['receipt_pdf']}")
     if result.get("missing_components"):

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from dossiers.calendar import to_local
+from motcua.types import vn_date
 from motcua.web.auth import current_principal
 from motcua.web.permissions import Permission
 
@@ -32,21 +33,10 @@ class NotFound(Exception):
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     env = templates.env
-    env.filters["vn_date"] = _vn_date
+    env.filters["vn_date"] = vn_date
     env.filters["vn_datetime"] = _vn_datetime
     env.globals["Permission"] = Permission
     return templates
-
-
-def _vn_date(value: dt.date | str | None) -> str:
-    """dd/mm/yyyy; ISO strings (from metadata.json) too, shown as they are if not dates."""
-    if isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-        return f"{day:%d/%m/%Y}"
-    return "" if value is None else f"{value:%d/%m/%Y}"
 
 
 def _vn_datetime(value: dt.datetime | str | None) -> str:

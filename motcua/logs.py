@@ -11,7 +11,9 @@ import logging
 import re
 import time
 
-_ID_RE = re.compile(r"(?<!\d)(\d{3})\d{3,6}(\d{3})(?!\d)")
+# A run of 9 to 12 digits standing alone: not inside a longer run, nor inside a hex or
+# alphanumeric id (record ids and S3 version ids must stay whole to be grepped).
+_ID_RE = re.compile(r"(?<![0-9A-Za-z])(\d{3})\d{3,6}(\d{3})(?![0-9A-Za-z])")
 
 
 class RedactPersonalData(logging.Filter):

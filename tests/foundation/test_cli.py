@@ -91,6 +91,12 @@ def test_log_filter_redacts_id_numbers(caplog: pytest.LogCaptureFixture) -> None
         logger.info("card %s and old id %s read", "001203004567", "123456789")
     assert "001203004567" not in caplog.text and "123456789" not in caplog.text
     assert "001***567" in caplog.text
+    # Ids with digit runs inside stay whole; a number after a label is still masked.
+    ids = "records/r75bb9ba8511588950aa7466a version 6713371678087201f360bd865b36d2dc"
+    with caplog.at_level(logging.INFO, logger="motcua.test"):
+        logger.info("kept %s; so_dinh_danh=%s, (%s)", ids, "079185001234", "123456789")
+    assert ids in caplog.text
+    assert "so_dinh_danh=079***234, (123***789)" in caplog.text
 
 
 def test_every_registered_command_has_help() -> None:

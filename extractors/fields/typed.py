@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 
 from extractors.fields import validators as v
 from extractors.fields.templates import FieldSpec, templates
-from motcua.types import fold, nfc
+from motcua.types import fold, nfc, vn_date
 
 _SEPARATORS = re.compile(r"[\s.\-]")
 
@@ -63,14 +63,13 @@ def _typed(spec: FieldSpec, text: str) -> Typed:
         return Typed("Nam" if folded == "nam" else "Nữ")
     if kind == "choice":
         choices = {fold(c): c for c in spec.choices}
-        nearest = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio, score_cutoff=90)
-        if nearest is None:
-            if len(spec.choices) <= 8:
-                return Typed(text, "phải là một trong: " + ", ".join(spec.choices))
-            guess = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio)
-            hint = f"; có phải “{choices[guess[0]]}”?" if guess and guess[1] >= 60 else ""
-            return Typed(text, "không có trong danh mục" + hint)
-        return Typed(choices[nearest[0]])
+        nearest = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio)
+        if nearest is not None and nearest[1] >= 90:
+            return Typed(choices[nearest[0]])
+        if len(spec.choices) <= 8:
+            return Typed(text, "phải là một trong: " + ", ".join(spec.choices))
+        hint = f"; có phải “{choices[nearest[0]]}”?" if nearest and nearest[1] >= 60 else ""
+        return Typed(text, "không có trong danh mục" + hint)
     if kind == "symbol":
         return Typed(text.replace(" ", ""))
     return Typed(text)
@@ -108,4 +107,4 @@ def shown(kind: str, key: str, value: str) -> str:
     if spec is None or spec.normalise not in {"date", "expiry"}:
         return value
     date = v.parse_iso(value)
-    return date.strftime("%d/%m/%Y") if date else value
+    return vn_date(date) if date else value

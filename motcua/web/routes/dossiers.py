@@ -268,11 +268,15 @@ def _corrections(
     return tuple(found)
 
 
-def field_rows(services: Services, doc: DocumentOut) -> list[FieldRow]:
+def account_names(services: Services) -> dict[str, str]:
+    """Audit actor (`user:<login>`) → the account's full name, or its login without one."""
+    return {f"user:{u.username}": u.display_name for u in services.accounts.users()}
+
+
+def field_rows(services: Services, doc: DocumentOut, names: Mapping[str, str]) -> list[FieldRow]:
     """The document's fields in their order, then the template's fields that were not read.
 
-    Corrections name the account's full name where it has one."""
-    names = {f"user:{u.username}": u.display_name for u in services.accounts.users()}
+    Corrections name who made them through `names` (see `account_names`)."""
     rows = []
     for key, raw in doc.fields.items():
         field = raw if isinstance(raw, Mapping) else {"value": raw}
@@ -625,9 +629,10 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
         components = list(services.catalogue.get(dossier.procedure_key).components)
     except MotcuaError:
         components = []
+    names = account_names(services)
     review = {
         doc.position: {
-            "rows": field_rows(services, doc),
+            "rows": field_rows(services, doc, names),
             "pages": range(1, min(doc.page_count or 1, MAX_PAGES_SHOWN) + 1),
             "more_pages": (doc.page_count or 1) > MAX_PAGES_SHOWN,
             "has_original": original_path(services.settings, dossier.code, raw.position, raw.path)

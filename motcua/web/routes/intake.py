@@ -56,6 +56,7 @@ from motcua.web.pages import NotFound, flash, render
 from motcua.web.permissions import Permission
 from motcua.web.routes.dossiers import (
     DossierDetail,
+    _as_text,
     _get,
     detail,
     original_path,
@@ -488,14 +489,6 @@ def api_correct(
     return detail(services, updated, reveal=principal.can(Permission.dossiers_update))
 
 
-def _as_stored(raw: Any) -> str:
-    """A stored value as the correction form would send it back unchanged."""
-    value = _value(raw)
-    if isinstance(value, list | tuple):
-        return "\n".join(str(v) for v in value)
-    return "" if value is None else str(value)
-
-
 def _form_values(
     document: DocumentRecord, form: Mapping[str, str], confirmed: set[str]
 ) -> dict[str, str | list[str]]:
@@ -542,7 +535,7 @@ async def correct_form(request: Request, principal: Taker, code: str, position: 
         document = _document(_get(services, code), position)
         # What the clerk left as shown stays as stored; the rest is checked as typed.
         untouched = {
-            key: _as_stored(document.fields.get(key))
+            key: _as_text(_value(document.fields.get(key)))
             for key, text in values.items()
             if key not in confirmed
             and key in document.fields

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +66,8 @@ class DossierRow(Base):
     new_due_date: Mapped[dt.date | None] = mapped_column(Date)
     apology_issued_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     missing_components: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # The number the result was issued under ("12/TLKS"), once allocated.
+    result_number: Mapped[str | None] = mapped_column(String(80))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -86,6 +88,10 @@ class DocumentRow(Base):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     page_count: Mapped[int | None] = mapped_column(Integer)
+    # Which component of the procedure this file is (thành phần hồ sơ), and whether a clerk
+    # confirmed it (False: the classifier's suggestion). Several files may make one component.
+    component: Mapped[str | None] = mapped_column(String(120))
+    component_confirmed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     dossier: Mapped[DossierRow] = relationship(back_populates="documents")
 
@@ -104,3 +110,13 @@ class StatusChangeRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     dossier: Mapped[DossierRow] = relationship(back_populates="history")
+
+
+# Columns added after the first release: `create_tables` adds them to an existing database.
+ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "dossier_dossiers": {"result_number": "VARCHAR(80)"},
+    "dossier_documents": {
+        "component": "VARCHAR(120)",
+        "component_confirmed": "BOOLEAN NOT NULL DEFAULT FALSE",
+    },
+}

@@ -3,181 +3,77 @@
 The lifecycle (Circular 01/2018/TT-VPCP; Decree 61/2018/NĐ-CP):
 
     received → processing → (supplement_requested → processing) → result_signed → returned
+    (received | supplement_requested | processing) → refused (Mẫu 03) | withdrawn (rút hồ sơ)
 
 A dossier taken in with required components missing starts as `supplement_requested` and has no
-due date until the supplement arrives. Re-taking in the same files for the same procedure returns
-the existing dossier: its idempotency key is a hash of the procedure and the documents' SHA-256.
+due date until the supplement arrives; the supplement joins the same dossier (same code) and the
+time limit counts from its receipt. Each document is assigned to a component of the procedure
+(suggested from its recognised kind, confirmed or changed by the clerk); completeness is computed
+from that assignment, never from the kind alone. Re-taking in the same files for the same
+procedure returns the existing dossier: its idempotency key hashes the procedure and the
+documents' SHA-256.
 Until the result is signed, a clerk may correct extracted fields; each field keeps its history.
 """
 
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from dossiers.calendar import Timeliness, WorkingCalendar, timeliness, to_local
+from dossiers.calendar import WorkingCalendar, to_local
 from dossiers.codes import allocate_number, check_unit_code, format_code, parse_code
-from dossiers.models import Base, DocumentRow, DossierRow, StatusChangeRow
+from dossiers.dossier import (
+    BEFORE_ACCEPTANCE,
+    CLOSED,
+    ID_FIELD_KEYS,
+    RESOLVED,
+    TRANSITIONS,
+    ComponentState,
+    DocumentIn,
+    DocumentRecord,
+    Dossier,
+    FieldValue,
+    IntakeResult,
+    Status,
+    StatusChange,
+    file_name,
+    mask_field_value,
+)
+from dossiers.models import ADDED_COLUMNS, Base, DocumentRow, DossierRow, StatusChangeRow
 from dossiers.procedures import Procedure, due_date
 from motcua.errors import BadArgumentError, CheckFailedError, ServiceUnavailableError
-from motcua.types import mask_id, nfc
+from motcua.types import nfc
+
+__all__ = [
+    "BEFORE_ACCEPTANCE",
+    "CLOSED",
+    "ID_FIELD_KEYS",
+    "RESOLVED",
+    "TRANSITIONS",
+    "ComponentState",
+    "DocumentIn",
+    "DocumentRecord",
+    "Dossier",
+    "DossierRegister",
+    "IntakeResult",
+    "Status",
+    "StatusChange",
+    "create_register_engine",
+    "idempotency_key",
+    "mask_field_value",
+]
 
 log = logging.getLogger("dossiers.register")
 T = TypeVar("T")
-
-
-class Status(StrEnum):
-    received = "received"
-    processing = "processing"
-    supplement_requested = "supplement_requested"
-    result_signed = "result_signed"
-    returned = "returned"
-
-    @property
-    def label_vi(self) -> str:
-        return _STATUS_VI[self]
-
-
-_STATUS_VI = {
-    Status.received: "Đã tiếp nhận",
-    Status.processing: "Đang giải quyết",
-    Status.supplement_requested: "Yêu cầu bổ sung hồ sơ",
-    Status.result_signed: "Đã có kết quả",
-    Status.returned: "Đã trả kết quả",
-}
-
-# Which status may follow which. Same-day procedures may sign the result straight from `received`.
-TRANSITIONS: Mapping[Status, frozenset[Status]] = {
-    Status.received: frozenset(
-        {Status.processing, Status.supplement_requested, Status.result_signed}
-    ),
-    Status.processing: frozenset({Status.supplement_requested, Status.result_signed}),
-    Status.supplement_requested: frozenset({Status.processing}),
-    Status.result_signed: frozenset({Status.returned}),
-    Status.returned: frozenset(),
-}
-RESOLVED = frozenset({Status.result_signed, Status.returned})
-
-# A corrected value: text, or the items of a list field (recipients of an official letter).
-FieldValue = str | Sequence[str]
-# Field keys (their last dotted part) that hold a personal ID number: masked in the correction
-# history, which is shown to every role that reads the dossier.
-ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "so_giay_to"})
-_ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
-
-
-@dataclass(frozen=True)
-class DocumentIn:
-    """A document handed in: where it is, what kind it is, its content hash, extracted fields."""
-
-    path: str
-    kind: str
-    sha256: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
-    page_count: int | None = None
-
-    def __post_init__(self) -> None:
-        digest = self.sha256.lower()
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise BadArgumentError(f"{self.path}: {self.sha256!r} is not a SHA-256 hex digest")
-
-
-@dataclass(frozen=True)
-class DocumentRecord:
-    position: int
-    path: str
-    kind: str
-    sha256: str
-    fields: Mapping[str, Any]
-    page_count: int | None
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    status: Status
-    at: dt.datetime  # Vietnam time
-    note: str | None
-
-
-@dataclass(frozen=True)
-class Dossier:
-    """One dossier as read from the register; times are Vietnam time (+07:00)."""
-
-    code: str
-    unit_code: str
-    procedure_key: str
-    idempotency_key: str
-    citizen_name: str | None
-    status: Status
-    received_at: dt.datetime
-    due_date: dt.date | None
-    resolved_at: dt.datetime | None
-    returned_at: dt.datetime | None
-    new_due_date: dt.date | None
-    apology_issued_at: dt.datetime | None
-    missing_components: tuple[str, ...]
-    documents: tuple[DocumentRecord, ...]
-    history: tuple[StatusChange, ...]
-
-    @property
-    def timeliness(self) -> Timeliness | None:
-        """Early / on time / late once resolved (result signed), else None."""
-        if self.resolved_at is None or self.due_date is None:
-            return None
-        return timeliness(self.resolved_at.date(), self.due_date)
-
-    def is_overdue(self, today: dt.date) -> bool:
-        """Unresolved and past its due date on `today`."""
-        return self.status not in RESOLVED and self.due_date is not None and today > self.due_date
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain JSON values (ISO dates), as the CLI prints them."""
-        return {
-            "dossier_code": self.code,
-            "unit_code": self.unit_code,
-            "procedure": self.procedure_key,
-            "citizen_name": self.citizen_name,
-            "status": self.status.value,
-            "received_at": self.received_at.isoformat(),
-            "due_date": _iso(self.due_date),
-            "resolved_at": _iso(self.resolved_at),
-            "returned_at": _iso(self.returned_at),
-            "timeliness": self.timeliness.value if self.timeliness else None,
-            "new_due_date": _iso(self.new_due_date),
-            "apology_issued_at": _iso(self.apology_issued_at),
-            "missing_components": list(self.missing_components),
-            "documents": [
-                {
-                    "path": d.path,
-                    "kind": d.kind,
-                    "sha256": d.sha256,
-                    "fields": dict(d.fields),
-                    "page_count": d.page_count,
-                }
-                for d in self.documents
-            ],
-            "history": [
-                {"status": h.status.value, "at": h.at.isoformat(), "note": h.note}
-                for h in self.history
-            ],
-        }
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    dossier: Dossier
-    created: bool  # False: the same files were already taken in; this is the existing dossier
 
 
 def idempotency_key(procedure_key: str, hashes: Iterable[str]) -> str:
@@ -224,8 +120,19 @@ class DossierRegister:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
 
     def create_tables(self) -> None:
-        """Create the `dossier_*` tables that do not exist yet."""
-        self._run(lambda s: Base.metadata.create_all(s.connection()))
+        """Create the `dossier_*` tables that do not exist yet, and add columns added since."""
+
+        def create(session: Session) -> None:
+            connection = session.connection()
+            Base.metadata.create_all(connection)
+            inspector = inspect(connection)
+            for table, columns in ADDED_COLUMNS.items():
+                present = {c["name"] for c in inspector.get_columns(table)}
+                for name, ddl in columns.items():
+                    if name not in present:
+                        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+
+        self._run(create)
 
     # --- intake -------------------------------------------------------------------------------
 
@@ -242,7 +149,8 @@ class DossierRegister:
             raise BadArgumentError("a dossier needs at least one document")
         at = to_local(received_at or self._clock())
         key = idempotency_key(procedure.key, (d.sha256 for d in documents))
-        missing = [c.kind for c in procedure.missing_components(d.kind for d in documents)]
+        documents = suggested(procedure, documents)
+        missing = _missing(procedure, (d.component for d in documents))
         status = Status.supplement_requested if missing else Status.received
 
         def create(session: Session) -> tuple[DossierRow, bool]:
@@ -261,17 +169,7 @@ class DossierRegister:
                 due_date=None if missing else due_date(procedure, self.calendar, at),
                 missing_components=missing,
             )
-            row.documents = [
-                DocumentRow(
-                    position=i,
-                    path=d.path,
-                    kind=d.kind,
-                    sha256=d.sha256.lower(),
-                    fields=_nfc_fields(d.fields),
-                    page_count=d.page_count,
-                )
-                for i, d in enumerate(documents, start=1)
-            ]
+            row.documents = [_document_row(i, d) for i, d in enumerate(documents, start=1)]
             row.history = [StatusChangeRow(status=status.value, at=at, note=None)]
             session.add(row)
             session.flush()
@@ -341,43 +239,161 @@ class DossierRegister:
 
         def supply(session: Session) -> Dossier:
             row = self._row(session, code)
-            if row.status != Status.supplement_requested.value:
-                raise CheckFailedError(
-                    f"dossier {code} is {row.status}, not waiting for a supplement",
-                    hint="only a dossier in supplement_requested takes a supplement",
-                )
-            start = len(row.documents)
-            for i, d in enumerate(documents, start=start + 1):
-                row.documents.append(
-                    DocumentRow(
-                        position=i,
-                        path=d.path,
-                        kind=d.kind,
-                        sha256=d.sha256.lower(),
-                        fields=_nfc_fields(d.fields),
-                        page_count=d.page_count,
-                    )
-                )
-            kinds = [d.kind for d in row.documents]
-            missing = [c.kind for c in procedure.missing_components(kinds)]
-            # What the clerk asked for is taken as supplied; the procedure's list still decides.
-            row.missing_components = missing
+            _check_supplement(row, [(d.path, d.sha256) for d in documents])
+            documents_in = suggested(procedure, documents)
+            start = max((d.position for d in row.documents), default=0)
+            for i, d in enumerate(documents_in, start=start + 1):
+                row.documents.append(_document_row(i, d))
+            asked = list(row.missing_components or ())
+            row.missing_components = _missing(procedure, (d.component for d in row.documents))
             if not row.missing_components:
+                # The time limit counts from the receipt of the complete dossier.
                 row.due_date = due_date(procedure, self.calendar, when)
-                row.status = Status.processing.value
-                row.history.append(
-                    StatusChangeRow(status=row.status, at=when, note="supplement received")
-                )
+                accepted = any(h.status == Status.processing.value for h in row.history)
+                row.status = (Status.processing if accepted else Status.received).value
+                note = "bổ sung đủ: " + ", ".join(asked) if asked else "bổ sung đủ"
+                row.history.append(StatusChangeRow(status=row.status, at=when, note=note))
             session.flush()
             return _snapshot(row)
 
         return self._run(supply)
 
+    def check_supplement(self, code: str, files: Sequence[tuple[str, str]]) -> None:
+        """`supplement_received` would take these (path, SHA-256) files; else its error."""
+        self._run(lambda s: _check_supplement(self._row(s, code), files))
+
     def mark_result_signed(self, code: str, *, at: dt.datetime | None = None) -> Dossier:
         return self.advance(code, Status.result_signed, at=at)
 
-    def mark_returned(self, code: str, *, at: dt.datetime | None = None) -> Dossier:
-        return self.advance(code, Status.returned, at=at)
+    def mark_returned(
+        self, code: str, *, at: dt.datetime | None = None, note: str | None = None
+    ) -> Dossier:
+        """The result was handed over; `note` says to whom and how (in person, by post)."""
+        return self.advance(code, Status.returned, at=at, note=note)
+
+    def refuse(
+        self, code: str, reasons: Sequence[str], *, at: dt.datetime | None = None
+    ) -> Dossier:
+        """The dossier is refused (Mẫu 03) for the stated reasons; it is kept, not deleted."""
+        clean = [nfc(r.strip()) for r in reasons if r and r.strip()]
+        if not clean:
+            raise BadArgumentError(
+                f"từ chối hồ sơ {code} phải nêu rõ lý do", hint='--reason "..." (có thể lặp lại)'
+            )
+        return self.advance(code, Status.refused, at=at, note="; ".join(clean))
+
+    def withdraw(self, code: str, requested_by: str, *, at: dt.datetime | None = None) -> Dossier:
+        """The citizen withdrew the dossier (rút hồ sơ): recorded with who asked."""
+        who = nfc(requested_by.strip()) if requested_by else ""
+        if not who:
+            raise BadArgumentError(
+                f"rút hồ sơ {code} phải ghi người đề nghị rút", hint='--requested-by "Họ tên"'
+            )
+        return self.advance(code, Status.withdrawn, at=at, note=f"người đề nghị rút: {who}")
+
+    def change_procedure(
+        self, code: str, procedure: Procedure, *, at: dt.datetime | None = None
+    ) -> Dossier:
+        """Before acceptance, the dossier belongs to another procedure: its components are
+        re-suggested from the documents' kinds, completeness and the due date recomputed."""
+        when = to_local(at or self._clock())
+
+        def change(session: Session) -> Dossier:
+            row = self._row(session, code)
+            if Status(row.status) not in BEFORE_ACCEPTANCE:
+                raise CheckFailedError(
+                    f"hồ sơ {code} đã được chuyển giải quyết; không đổi được thủ tục",
+                    hint="chỉ đổi thủ tục trước khi tiếp nhận chuyển giải quyết",
+                )
+            if row.procedure_key == procedure.key:
+                raise BadArgumentError(f"hồ sơ {code} đã thuộc thủ tục {procedure.key}")
+            old = row.procedure_key
+            known = {c.kind for c in procedure.components}
+            for d in row.documents:
+                keep = d.component_confirmed and d.component in known
+                d.component = d.component if keep else (d.kind if d.kind in known else None)
+                d.component_confirmed = keep
+            row.procedure_key = procedure.key
+            self._recompute(row, procedure, when, note=f"đổi thủ tục từ {old}")
+            session.flush()
+            return _snapshot(row)
+
+        return self._run(change)
+
+    def assign_components(
+        self,
+        code: str,
+        procedure: Procedure,
+        assignment: Mapping[int, str | None],
+        *,
+        at: dt.datetime | None = None,
+    ) -> Dossier:
+        """The clerk confirms or changes which component each document is (position → key, None
+        for other paper); positions not named keep their assignment and are confirmed too."""
+        when = to_local(at or self._clock())
+
+        def assign(session: Session) -> Dossier:
+            row = self._row(session, code)
+            if Status(row.status) not in BEFORE_ACCEPTANCE:
+                raise CheckFailedError(
+                    f"hồ sơ {code} đã được chuyển giải quyết; thành phần hồ sơ đã chốt",
+                    hint="chỉ xác nhận thành phần trước khi tiếp nhận chuyển giải quyết",
+                )
+            positions = {d.position: d for d in row.documents}
+            unknown = sorted(p for p in assignment if p not in positions)
+            if unknown:
+                raise BadArgumentError(f"hồ sơ {code} không có tài liệu số {unknown[0]}")
+            known = {c.kind for c in procedure.components}
+            bad = sorted({k for k in assignment.values() if k is not None and k not in known})
+            if bad:
+                raise BadArgumentError(
+                    f"“{bad[0]}” không phải thành phần của thủ tục {procedure.key}",
+                    hint="dùng một trong: " + ", ".join(sorted(known)),
+                )
+            for position, d in positions.items():
+                if position in assignment:
+                    d.component = assignment[position]
+                d.component_confirmed = True
+            if Status(row.status) is Status.received or row.due_date is None:
+                self._recompute(row, procedure, when, note="xác nhận thành phần hồ sơ")
+            session.flush()
+            return _snapshot(row)
+
+        return self._run(assign)
+
+    def set_result_number(self, code: str, number: str) -> Dossier:
+        """Keep the number the result is issued under (allocated once, never reused)."""
+
+        def store(session: Session) -> Dossier:
+            row = self._row(session, code)
+            if row.result_number and row.result_number != number:
+                raise CheckFailedError(
+                    f"kết quả của hồ sơ {code} đã mang số {row.result_number}",
+                    hint="số kết quả cấp một lần, không cấp lại",
+                )
+            row.result_number = number
+            session.flush()
+            return _snapshot(row)
+
+        return self._run(store)
+
+    def _recompute(
+        self, row: DossierRow, procedure: Procedure, when: dt.datetime, *, note: str
+    ) -> None:
+        """Completeness from the assignment; a dossier that became complete or incomplete before
+        acceptance changes status, and its time limit counts from `when`."""
+        missing = _missing(procedure, (d.component for d in row.documents))
+        row.missing_components = missing
+        if missing and row.status != Status.supplement_requested.value:
+            row.status = Status.supplement_requested.value
+            row.due_date = None
+            row.history.append(StatusChangeRow(status=row.status, at=when, note=note))
+        elif not missing and row.status == Status.supplement_requested.value:
+            row.status = Status.received.value
+            row.due_date = due_date(procedure, self.calendar, when)
+            row.history.append(StatusChangeRow(status=row.status, at=when, note=note))
+        elif not missing and row.due_date is None:
+            row.due_date = due_date(procedure, self.calendar, when)
 
     def record_apology(
         self, code: str, new_due_date: dt.date, *, at: dt.datetime | None = None
@@ -389,8 +405,9 @@ class DossierRegister:
             row = self._row(session, code)
             if row.due_date is not None and new_due_date <= row.due_date:
                 raise BadArgumentError(
-                    f"the new date {new_due_date.isoformat()} is not after the due date "
-                    f"{row.due_date.isoformat()} of {code}"
+                    f"ngày hẹn mới {new_due_date:%d/%m/%Y} phải sau ngày hẹn trả "
+                    f"{row.due_date:%d/%m/%Y} của hồ sơ {code}",
+                    hint="chọn một ngày sau ngày hẹn trả",
                 )
             row.new_due_date = new_due_date
             row.apology_issued_at = when
@@ -505,7 +522,7 @@ class DossierRegister:
         With `without_apology`, only those still owed the apology letter (Mẫu 04): offices are
         judged on late dossiers left without one.
         """
-        unresolved = [s for s in Status if s not in RESOLVED]
+        unresolved = [s for s in Status if s not in RESOLVED | CLOSED]
         return [
             d
             for d in self.list(statuses=unresolved)
@@ -566,6 +583,68 @@ def _advance(row: DossierRow, status: Status, when: dt.datetime, note: str | Non
     return row
 
 
+def _check_supplement(row: DossierRow, files: Sequence[tuple[str, str]]) -> None:
+    if row.status != Status.supplement_requested.value:
+        raise CheckFailedError(
+            f"hồ sơ {row.code} ({Status(row.status).label_vi}) không chờ bổ sung",
+            hint="chỉ hồ sơ đang chờ bổ sung mới nhận giấy tờ bổ sung",
+        )
+    known = {d.sha256 for d in row.documents}
+    again = [path for path, digest in files if digest.lower() in known]
+    if again:
+        raise BadArgumentError(
+            f"tệp {file_name(again[0])} đã có trong hồ sơ {row.code}",
+            hint="chỉ nộp các giấy tờ bổ sung mới",
+        )
+
+
+def check_assignment(procedure: Procedure, documents: Sequence[DocumentIn]) -> None:
+    """Every named component is one of the procedure's; `BadArgumentError` names the first not."""
+    known = {c.kind for c in procedure.components}
+    for d in documents:
+        if d.component is not None and d.component not in known:
+            raise BadArgumentError(
+                f"{file_name(d.path)}: “{d.component}” không phải thành phần của thủ tục "
+                f"{procedure.key}",
+                hint="dùng một trong: " + ", ".join(sorted(known)),
+            )
+
+
+def suggest_component(procedure: Procedure, kind: str) -> str | None:
+    """The component a document of recognised `kind` most likely is, None for other paper."""
+    return kind if any(c.kind == kind for c in procedure.components) else None
+
+
+def suggested(procedure: Procedure, documents: Sequence[DocumentIn]) -> list[DocumentIn]:
+    """The documents with a component suggested from their kind where the clerk named none;
+    `BadArgumentError` for a named component the procedure does not have."""
+    check_assignment(procedure, documents)
+    return [
+        d
+        if d.component is not None or d.confirmed
+        else dataclasses.replace(d, component=suggest_component(procedure, d.kind))
+        for d in documents
+    ]
+
+
+def _missing(procedure: Procedure, components: Iterable[str | None]) -> list[str]:
+    present = [c for c in components if c is not None]
+    return [c.kind for c in procedure.missing_components(present)]
+
+
+def _document_row(position: int, d: DocumentIn) -> DocumentRow:
+    return DocumentRow(
+        position=position,
+        path=d.path,
+        kind=d.kind,
+        sha256=d.sha256.lower(),
+        fields=_nfc_fields(d.fields),
+        page_count=d.page_count,
+        component=d.component,
+        component_confirmed=d.confirmed,
+    )
+
+
 def _by_key(session: Session, key: str) -> DossierRow | None:
     return session.execute(
         select(DossierRow).where(DossierRow.idempotency_key == key)
@@ -596,10 +675,20 @@ def _snapshot(row: DossierRow) -> Dossier:
         apology_issued_at=_local_or_none(row.apology_issued_at),
         missing_components=tuple(row.missing_components or ()),
         documents=tuple(
-            DocumentRecord(d.position, d.path, d.kind, d.sha256, dict(d.fields), d.page_count)
+            DocumentRecord(
+                d.position,
+                d.path,
+                d.kind,
+                d.sha256,
+                dict(d.fields),
+                d.page_count,
+                d.component,
+                bool(d.component_confirmed),
+            )
             for d in row.documents
         ),
         history=tuple(StatusChange(Status(h.status), to_local(h.at), h.note) for h in row.history),
+        result_number=row.result_number,
     )
 
 
@@ -628,18 +717,3 @@ def _nfc_value(value: FieldValue) -> str | list[str]:
     if isinstance(value, str):
         return nfc(value.strip())
     return [nfc(item.strip()) for item in value if item.strip()]
-
-
-def mask_field_value(key: str, value: Any) -> Any:
-    """`value` with ID numbers masked: all of it for an ID field, ID-shaped digits elsewhere."""
-    if isinstance(value, str):
-        if key.rsplit(".", 1)[-1] in ID_FIELD_KEYS and value.strip():
-            return mask_id(value)
-        return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), value)
-    if isinstance(value, list | tuple):
-        return [mask_field_value(key, item) for item in value]
-    return value
-
-
-def _iso(value: dt.date | dt.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()

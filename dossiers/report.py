@@ -4,7 +4,10 @@ For a period [date_from, date_to], as the offices report it (Circular 01/2018/TT
 annex): dossiers carried over from before the period, newly received, resolved in the period
 (early, on time, late), and pending at the end of the period (not yet due, overdue), with the
 share resolved early or on time. Rows per procedure, per month, and per procedure and month.
-A dossier counts as resolved on the day its result is signed.
+A dossier counts as resolved on the day its result is signed. Refused (Mẫu 03) and withdrawn
+dossiers are counted apart on the day they closed: neither resolved nor pending. A dossier waiting
+for the citizen's supplement has no due date running: it is pending, but neither "not yet due"
+nor overdue. Supplement rounds (Mẫu 02 issued) are counted for the dossiers of the period.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from dossiers.calendar import Timeliness, timeliness
-from dossiers.register import Dossier, Status
+from dossiers.register import CLOSED, Dossier, Status
 from motcua.errors import BadArgumentError
 
 
@@ -35,6 +38,9 @@ class ReportRow:
     pending_overdue: int
     awaiting_supplement: int  # pending, waiting for the citizen's supplement (no due date)
     late_without_apology: int  # late or overdue without a Mẫu 04 letter: a recorded failing
+    refused: int = 0  # closed in the period with a refusal (Mẫu 03)
+    withdrawn: int = 0  # closed in the period at the citizen's request
+    supplement_rounds: int = 0  # supplement requests issued for these dossiers
 
     @property
     def on_time_rate(self) -> float | None:
@@ -98,12 +104,18 @@ def _row(
     end: dt.date,
 ) -> ReportRow:
     carried = received = early = on_time = late = 0
-    not_due = overdue = supplement = no_apology = 0
+    not_due = overdue = supplement = no_apology = refused = withdrawn = rounds = 0
     for d in dossiers:
         received_day = d.received_at.date()
         resolved_day = d.resolved_at.date() if d.resolved_at else None
+        closed_day = _closed_day(d)
         if received_day > end or (resolved_day is not None and resolved_day < start):
             continue
+        if closed_day is not None and closed_day < start:
+            continue
+        rounds += sum(
+            1 for h in d.history if h.status is Status.supplement_requested and h.at.date() <= end
+        )
         if received_day < start:
             carried += 1
         else:
@@ -115,8 +127,13 @@ def _row(
             late += verdict is Timeliness.late
             no_apology += verdict is Timeliness.late and d.apology_issued_at is None
             continue
-        if d.due_date is None:
-            supplement += d.status is Status.supplement_requested
+        if closed_day is not None and closed_day <= end:
+            refused += d.status is Status.refused
+            withdrawn += d.status is Status.withdrawn
+            continue
+        if _waiting_for_supplement(d, end):
+            supplement += 1
+        elif d.due_date is None:
             not_due += 1
         elif end > d.due_date:
             overdue += 1
@@ -134,12 +151,31 @@ def _row(
         early=early,
         on_time=on_time,
         late=late,
-        pending=not_due + overdue,
+        pending=not_due + overdue + supplement,
         pending_not_due=not_due,
         pending_overdue=overdue,
         awaiting_supplement=supplement,
         late_without_apology=no_apology,
+        refused=refused,
+        withdrawn=withdrawn,
+        supplement_rounds=rounds,
     )
+
+
+def _closed_day(d: Dossier) -> dt.date | None:
+    """The day a refused or withdrawn dossier closed, None for one still open or resolved."""
+    if d.status not in CLOSED:
+        return None
+    return next((h.at.date() for h in reversed(d.history) if h.status is d.status), None)
+
+
+def _waiting_for_supplement(d: Dossier, end: dt.date) -> bool:
+    """Whether, at the end of `end`, the dossier's last status change was a supplement request."""
+    last = None
+    for h in d.history:
+        if h.at.date() <= end:
+            last = h.status
+    return last is Status.supplement_requested
 
 
 def _months(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,19 +27,22 @@ from prefect.cache_policies import NONE as NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from dossiers.forms.notices import Citizen, render_receipt, render_supplement_request
-from dossiers.register import DocumentIn, Dossier, Status
+from dossiers.dossier import OTHER_COMPONENT, citizen_name, id_numbers
+from dossiers.procedures import Procedure
+from dossiers.register import DocumentIn, Dossier
 from extractors.fields import Extraction, extract_fields, extract_from_pages
 from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, process_page
 from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
+from flows.dossier import RECEIPT_FILE, SUPPLEMENT_FILE, event_data, intake_form
 from motcua.errors import (
+    BadArgumentError,
     InputFileError,
     MissingDependencyError,
     MotcuaError,
     ServiceUnavailableError,
 )
-from motcua.types import nfc
+from motcua.office import cli_actor
 from storage.record import DocumentInfo, RecordInfo
 
 log = logging.getLogger(__name__)
@@ -47,9 +50,6 @@ log = logging.getLogger(__name__)
 # Tesseract runs as a child process per page, so threads give real parallelism: one per core.
 _CORES = max(1, len(os.sched_getaffinity(0)))
 _IMAGE_FORMATS = {"png", "jpeg", "tiff", "bmp", "webp"}
-# Fields that name the citizen who hands in the dossier, by document kind, most specific first.
-_CITIZEN_FIELDS = (("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"), ("cccd", "ho_ten"))
-_ID_FIELDS = ("so_dinh_danh", "nguoi_yeu_cau.so_dinh_danh", "me.so_dinh_danh", "cha.so_dinh_danh")
 
 
 def _transient(_task: Any, _run: Any, state: Any) -> bool:
@@ -115,24 +115,30 @@ def searchable_pdf_task(path: Path, result: OcrResult, out: Path) -> Path:
     cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 10], retry_condition_fn=_transient
 )
 def archive_task(
-    office: Office, originals: list[Path], produced: list[Path], info: RecordInfo, code: str
+    office: Office,
+    originals: list[Path],
+    produced: list[Path],
+    info: RecordInfo,
+    code: str,
+    first: int = 1,
 ) -> str:
-    """Keep the originals as received, then archive originals and what motcua made as a record."""
+    """Keep the originals as received, then archive originals and what motcua made as a record
+    (the originals named by their position in the dossier, from `first`)."""
     archive = office.archive
     for path in originals:
         archive.store_original(path, code)
-    staged = _stage(office.dossier_dir(code) / "payload", [*originals, *produced])
+    staged = _stage(office.dossier_dir(code) / "payload", [*originals, *produced], first)
     return archive.put(staged, info).record_id
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def _stage(folder: Path, files: list[Path]) -> list[Path]:
+def _stage(folder: Path, files: list[Path], first: int = 1) -> list[Path]:
     """Give every payload file a unique name (scanners reuse names) through symlinks."""
     folder.mkdir(parents=True, exist_ok=True)
     staged = []
-    for i, path in enumerate(files, start=1):
+    for i, path in enumerate(files, start=first):
         link = folder / f"{i:02d}-{path.name}"
         if link.is_symlink() or link.exists():
             link.unlink()
@@ -142,22 +148,53 @@ def _stage(folder: Path, files: list[Path]) -> list[Path]:
 
 
 def _citizen_name(documents: list[ReadDocument]) -> str | None:
-    for kind, key in _CITIZEN_FIELDS:
-        for doc in documents:
-            value = doc.extraction.fields.get(key)
-            if doc.extraction.kind == kind and value is not None and value.value:
-                return nfc(str(value.value))
-    return None
+    return citizen_name([(d.extraction.kind, d.extraction.fields) for d in documents])
 
 
 def _id_numbers(documents: list[ReadDocument]) -> tuple[str, ...]:
-    numbers = []
-    for doc in documents:
-        for key in _ID_FIELDS:
-            value = doc.extraction.fields.get(key)
-            if value is not None and value.value:
-                numbers.append(str(value.value))
-    return tuple(dict.fromkeys(numbers))
+    return tuple(id_numbers([d.fields_json() for d in documents]))
+
+
+def assigned_components(
+    procedure: Procedure, paths: list[Path], components: Mapping[str, str] | None
+) -> list[str | None]:
+    """The component each file was assigned by the clerk (`KEY=FILE` overrides, keyed by the
+    file's path or name), None where the clerk named none. `BadArgumentError` in Vietnamese for
+    an unknown component key, a file that is not in the dossier or a file assigned twice."""
+    known = {c.kind for c in procedure.components}
+    chosen: list[str | None] = [None] * len(paths)
+    for name, key in (components or {}).items():
+        matches = [i for i, p in enumerate(paths) if name in (str(p), p.name)]
+        if not matches:
+            raise BadArgumentError(
+                f"--component {key}={name}: tệp {Path(name).name} không nằm trong hồ sơ",
+                hint="tên tệp phải là một trong các tệp nộp",
+            )
+        if key != OTHER_COMPONENT and key not in known:
+            raise BadArgumentError(
+                f"“{key}” không phải thành phần của thủ tục {procedure.key}",
+                hint="dùng một trong: " + ", ".join([*sorted(known), OTHER_COMPONENT]),
+            )
+        for i in matches:
+            if chosen[i] is not None:
+                raise BadArgumentError(
+                    f"tệp {paths[i].name} được gán hai lần ({chosen[i]} và {key})",
+                    hint="mỗi tệp thuộc một thành phần",
+                )
+            chosen[i] = key
+    return chosen
+
+
+def _document_in(doc: ReadDocument, component: str | None) -> DocumentIn:
+    return DocumentIn(
+        path=str(doc.path),
+        kind=doc.extraction.kind,
+        sha256=doc.sha256,
+        fields=doc.fields_json(),
+        page_count=len(doc.ocr.pages),
+        component=None if component == OTHER_COMPONENT else component,
+        confirmed=component is not None,
+    )
 
 
 def summary(
@@ -258,7 +295,96 @@ def _results(futures: list[PrefectFuture[OcrPage]]) -> tuple[OcrPage, ...]:
     return tuple(f.result() for f in futures)
 
 
-# -- the flow ----------------------------------------------------------------------------------
+# -- the flows ---------------------------------------------------------------------------------
+
+
+def _read_all(office: Office, paths: list[Path], refs_by_file: list[list[PageRef]],
+              hashes: list[str]) -> list[ReadDocument]:  # fmt: skip
+    """OCR every page of every file (in parallel), then recognise and extract each document."""
+    options = OcrOptions(lang="vie", jobs=1, page_timeout=office.settings.ocr_page_timeout)
+    pages_by_file = _ocr_all(office, refs_by_file, options)
+    documents: list[ReadDocument] = []
+    for path, digest, refs, pages_of in zip(
+        paths, hashes, refs_by_file, pages_by_file, strict=True
+    ):
+        ocr = OcrResult(str(path), pages_of(), seconds=0.0)
+        extraction = extract_task(path, ocr, refs[0].format)
+        documents.append(ReadDocument(path, digest, ocr, extraction))
+    return documents
+
+
+def _page_refs(office: Office, paths: list[Path]) -> list[list[PageRef]]:
+    refs_by_file: list[list[PageRef]] = []
+    for path in paths:
+        try:
+            refs_by_file.append(page_refs(path))
+        except InputFileError as exc:
+            _quarantine(office, path, exc)
+            raise
+    return refs_by_file
+
+
+def _archive_documents(
+    office: Office,
+    dossier: Dossier,
+    procedure: Procedure,
+    documents: list[ReadDocument],
+    form: Path,
+    *,
+    first_position: int = 1,
+) -> tuple[str, list[Path]]:
+    """Searchable PDFs of the documents, then originals + PDFs + the form as one record."""
+    folder = office.dossier_dir(dossier.code)
+    searchable = [
+        searchable_pdf_task.submit(doc.path, doc.ocr, folder / f"{i:02d}-{doc.path.stem}.ocr.pdf")
+        for i, doc in enumerate(documents, start=first_position)
+    ]
+    searchable_paths = [f.result() for f in searchable]
+    title = f"Hồ sơ {procedure.name}"
+    info = RecordInfo(
+        dossier_code=dossier.code,
+        title=title + (f" — {dossier.citizen_name}" if dossier.citizen_name else ""),
+        procedure=procedure.key,
+        keywords=(procedure.name, procedure.field),
+        id_numbers=_id_numbers(documents),
+        start_date=dossier.received_at.date().isoformat(),
+        documents=tuple(
+            DocumentInfo(
+                file=f"{i:02d}-{doc.path.name}",
+                doc_type=doc.extraction.kind,
+                page_count=len(doc.ocr.pages),
+            )
+            for i, doc in enumerate(documents, start=first_position)
+        ),
+        extracted={
+            f"{doc.extraction.kind}.{key}": str(value.value)
+            for doc in documents
+            for key, value in doc.extraction.fields.items()
+            if value.value
+        },
+        text="\n\f".join(doc.ocr.text for doc in documents),
+    )
+    record_id = archive_task(
+        office,
+        [d.path for d in documents],
+        [*searchable_paths, form],
+        info,
+        dossier.code,
+        first_position,
+    )
+    return record_id, searchable_paths
+
+
+def _journal_intake(office: Office, actor: str, action: str, dossier: Dossier, *,
+                    created: bool, documents: int) -> None:  # fmt: skip
+    office.journal_event(
+        actor=actor,
+        action=action,
+        target_id=dossier.code,
+        details={"created": created, "status": dossier.status.value, "documents": documents},
+        event=action if created else None,
+        data=event_data(dossier),
+    )
 
 
 @flow(
@@ -270,122 +396,130 @@ def intake_dossier(
     files: list[str],
     procedure: str,
     received_at: str | None = None,
+    components: dict[str, str] | None = None,
+    actor: str | None = None,
+    reference: str | None = None,
 ) -> dict[str, Any]:
-    """Take in one dossier; returns the `motcua intake --json` object."""
-    started = time.monotonic()
-    office = current_office()
-    proc = office.catalogue.get(procedure)
-    paths = [Path(f) for f in files]
-    when = dt.datetime.fromisoformat(received_at) if received_at else None
+    """Take in one dossier; returns the `motcua intake --json` object.
 
-    refs_by_file: list[list[PageRef]] = []
-    for path in paths:
-        try:
-            refs_by_file.append(page_refs(path))
-        except InputFileError as exc:
-            _quarantine(office, path, exc)
-            raise
+    `components` maps a file (its path or name) to the procedure component the clerk says it
+    is (`khac` for other paper), over the guess from its recognised kind. `actor` is who took
+    it in (default: this machine's user, `cli:<user>`); `reference` names the job a failure is
+    journaled under (default: the procedure).
+    """
+    office = current_office()
+    who = actor or cli_actor()
+    try:
+        return _intake(office, who, [Path(f) for f in files], procedure, received_at, components)
+    except Exception as exc:
+        if isinstance(exc, InputFileError):
+            reason = f"{Path(exc.path).name}: {exc.reason}"
+        else:
+            reason = getattr(exc, "message", None) or type(exc).__name__
+        office.journal_event(actor=who, action="dossier.intake_failed",
+                             target_kind="job" if reference else "procedure",
+                             target_id=reference or procedure,
+                             details={"procedure": procedure, "error": reason})  # fmt: skip
+        raise
+
+
+def _intake(
+    office: Office,
+    who: str,
+    paths: list[Path],
+    procedure: str,
+    received_at: str | None,
+    components: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    started = time.monotonic()
+    proc = office.catalogue.get(procedure)
+    chosen = assigned_components(proc, paths, components)
+    when = dt.datetime.fromisoformat(received_at) if received_at else None
+    refs_by_file = _page_refs(office, paths)
     hashes = [f.result() for f in hash_file.map(paths)]
     existing = office.register.find_by_files(proc.key, hashes)
     if existing is not None:
         log.info("dossier %s: these files were taken in already", existing.code)
+        _journal_intake(office, who, "dossier.received", existing, created=False,
+                        documents=len(paths))  # fmt: skip
         return summary(existing, created=False, extra=_paths_of(office, existing))
 
-    options = OcrOptions(lang="vie", jobs=1, page_timeout=office.settings.ocr_page_timeout)
-    pages_by_file = _ocr_all(office, refs_by_file, options)
-    documents: list[ReadDocument] = []
-    for path, digest, refs, pages_of in zip(
-        paths, hashes, refs_by_file, pages_by_file, strict=True
-    ):
-        ocr = OcrResult(str(path), pages_of(), seconds=0.0)
-        extraction = extract_task(path, ocr, refs[0].format)
-        documents.append(ReadDocument(path, digest, ocr, extraction))
-
+    documents = _read_all(office, paths, refs_by_file, hashes)
     intake = office.register.intake(
         proc,
-        [
-            DocumentIn(
-                path=str(doc.path),
-                kind=doc.extraction.kind,
-                sha256=doc.sha256,
-                fields=doc.fields_json(),
-                page_count=len(doc.ocr.pages),
-            )
-            for doc in documents
-        ],
+        [_document_in(doc, c) for doc, c in zip(documents, chosen, strict=True)],
         received_at=when,
         citizen_name=_citizen_name(documents),
     )
     dossier = intake.dossier
-    folder = office.dossier_dir(dossier.code)
-    citizen = Citizen(name=dossier.citizen_name or "(chưa rõ)")
-    extra: dict[str, Any] = {}
-    if dossier.status is Status.supplement_requested:
-        form = render_supplement_request(
-            folder / "phieu-yeu-cau-bo-sung.pdf",
-            office=office.printed,
-            citizen=citizen,
-            procedure=proc,
-            missing_kinds=list(dossier.missing_components),
-            requested_on=dossier.received_at.date(),
-            dossier_code=dossier.code,
-        )
-        extra["supplement_pdf"] = str(form.path)
-    else:
-        assert dossier.due_date is not None
-        form = render_receipt(
-            folder / "giay-tiep-nhan.pdf",
-            office=office.printed,
-            dossier_code=dossier.code,
-            citizen=citizen,
-            procedure=proc,
-            received_kinds=[d.kind for d in dossier.documents],
-            received_at=dossier.received_at,
-            due_date=dossier.due_date,
-        )
-        extra["receipt_pdf"] = str(form.path)
-
-    searchable = [
-        searchable_pdf_task.submit(doc.path, doc.ocr, folder / f"{i:02d}-{doc.path.stem}.ocr.pdf")
-        for i, doc in enumerate(documents, start=1)
-    ]
-    searchable_paths = [f.result() for f in searchable]
-    extra["searchable_pdfs"] = [str(p) for p in searchable_paths]
-    info = RecordInfo(
-        dossier_code=dossier.code,
-        title=f"Hồ sơ {proc.name}" + (f" — {dossier.citizen_name}" if dossier.citizen_name else ""),
-        procedure=proc.key,
-        keywords=(proc.name, proc.field),
-        id_numbers=_id_numbers(documents),
-        start_date=dossier.received_at.date().isoformat(),
-        documents=tuple(
-            DocumentInfo(
-                file=f"{i:02d}-{doc.path.name}",
-                doc_type=doc.extraction.kind,
-                page_count=len(doc.ocr.pages),
-            )
-            for i, doc in enumerate(documents, start=1)
-        ),
-        extracted={
-            f"{doc.extraction.kind}.{key}": str(value.value)
-            for doc in documents
-            for key, value in doc.extraction.fields.items()
-            if value.value
-        },
-        text="\n\f".join(doc.ocr.text for doc in documents),
-    )
-    extra["record_id"] = archive_task(
-        office, paths, [*searchable_paths, form.path], info, dossier.code
-    )
+    extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, dossier).items()}
+    form = Path(extra.get("receipt_pdf") or extra["supplement_pdf"])
+    record_id, searchable = _archive_documents(office, dossier, proc, documents, form)
+    extra["searchable_pdfs"] = [str(p) for p in searchable]
+    extra["record_id"] = record_id
+    _journal_intake(office, who, "dossier.received", dossier, created=intake.created,
+                    documents=len(documents))  # fmt: skip
     result = summary(dossier, created=intake.created, extra=extra)
     _artifact(dossier, result, time.monotonic() - started)
     return result
 
 
+@flow(
+    name="supplement-dossier",
+    task_runner=ThreadPoolTaskRunner(max_workers=_CORES),  # type: ignore[arg-type]
+    log_prints=False,
+)
+def supplement_dossier(
+    dossier_code: str,
+    files: list[str],
+    received_at: str | None = None,
+    components: dict[str, str] | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Take in the papers a citizen brings back for a dossier waiting for them: same code, the
+    files join its documents; once complete the time limit restarts from this receipt and a
+    new Mẫu 01 is issued (else a new Mẫu 02 for what is still missing)."""
+    office = current_office()
+    who = actor or cli_actor()
+    dossier = office.register.get(dossier_code)
+    proc = office.catalogue.get(dossier.procedure_key)
+    paths = [Path(f) for f in files]
+    chosen = assigned_components(proc, paths, components)
+    when = dt.datetime.fromisoformat(received_at) if received_at else None
+    office.register.check_supplement(dossier_code, [])
+    refs_by_file = _page_refs(office, paths)
+    hashes = [f.result() for f in hash_file.map(paths)]
+    office.register.check_supplement(dossier_code, list(zip(files, hashes, strict=True)))
+    documents = _read_all(office, paths, refs_by_file, hashes)
+    updated = office.register.supplement_received(
+        proc,
+        dossier_code,
+        [_document_in(doc, c) for doc, c in zip(documents, chosen, strict=True)],
+        at=when,
+    )
+    extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, updated).items()}
+    form = Path(extra.get("receipt_pdf") or extra["supplement_pdf"])
+    first = len(updated.documents) - len(documents) + 1
+    record_id, searchable = _archive_documents(office, updated, proc, documents, form,
+                                               first_position=first)  # fmt: skip
+    extra["searchable_pdfs"] = [str(p) for p in searchable]
+    extra["record_id"] = record_id
+    office.journal_event(
+        actor=who,
+        action="dossier.supplement_received",
+        target_id=dossier_code,
+        details={"status": updated.status.value, "documents": len(documents),
+                 "missing": list(updated.missing_components)},
+        event="dossier.supplement_received",
+        data=event_data(updated),
+    )  # fmt: skip
+    return summary(updated, created=False, extra=extra)
+
+
 def _paths_of(office: Office, dossier: Dossier) -> dict[str, Any]:
     folder = office.dossier_dir(dossier.code)
-    receipt = folder / "giay-tiep-nhan.pdf"
-    supplement = folder / "phieu-yeu-cau-bo-sung.pdf"
+    receipt = folder / RECEIPT_FILE
+    supplement = folder / SUPPLEMENT_FILE
     return {
         "receipt_pdf": str(receipt) if receipt.exists() else None,
         "supplement_pdf": str(supplement) if supplement.exists() else None,

@@ -23,6 +23,8 @@ from motcua.errors import BadArgumentError, ConfigurationError
 from motcua.types import nfc
 
 PROCEDURES_DIR = Path(__file__).parent
+# What a document that is none of the procedure's components is called on every page and form.
+OTHER_DOCUMENT_LABEL = "Giấy tờ khác"
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 Slug = Annotated[str, Field(pattern=_SLUG)]
@@ -133,9 +135,9 @@ class Procedure(_Frozen):
         return next((c for c in self.components if c.kind == kind), None)
 
     def label_of(self, kind: str) -> str:
-        """The Vietnamese label of a document kind, or the kind itself when not listed."""
+        """The Vietnamese label of a component, or "Giấy tờ khác" when it is not one."""
         found = self.component(kind)
-        return found.label if found else kind
+        return found.label if found else OTHER_DOCUMENT_LABEL
 
 
 @dataclass(frozen=True)

@@ -11,20 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from dossiers.calendar import WorkingCalendar, load_overrides
 from dossiers.forms.pdf import Office
-from dossiers.procedures import Catalogue, load_catalogue
+from dossiers.procedures import Catalogue
 from dossiers.register import DossierRegister
 from motcua.errors import MotcuaError
+from motcua.office import Office as CoreOffice
+from motcua.office import build_office
 from motcua.settings import Settings
 from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.jobs import JobRunner
-from motcua.web.webhooks import WebhookTarget, deliver, target_from_settings
+from motcua.web.webhooks import WebhookTarget, deliver
 
 if TYPE_CHECKING:
-    from flows.context import Office as FlowsOffice
     from storage.archive import Archive
 
 log = logging.getLogger("motcua.web")
@@ -32,64 +32,63 @@ log = logging.getLogger("motcua.web")
 
 @dataclass
 class Services:
+    """The web server's office (built by `motcua.office.build_office`, as every door's is) and
+    what only the web has: accounts, background jobs, the sign-in throttle."""
+
     settings: Settings
-    engine: Engine
-    register: DossierRegister
+    core: CoreOffice
     accounts: Accounts
-    audit: AuditLog
-    catalogue: Catalogue
-    webhook: WebhookTarget | None
     jobs: JobRunner
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
-    _archive: Archive | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.core.engine
+
+    @property
+    def register(self) -> DossierRegister:
+        return self.core.register
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.core.catalogue
+
+    @property
+    def audit(self) -> AuditLog:
+        assert self.core.journal is not None
+        return self.core.journal
+
+    @property
+    def webhook(self) -> WebhookTarget | None:
+        return self.core.webhook
 
     @property
     def archive(self) -> Archive:
         """The write-once archive, connected on first use (starts the embedded S3 if needed)."""
-        if self._archive is None:
-            from motcua.services import archive
-
-            self._archive = archive(self.settings)
-        return self._archive
+        return self.core.archive
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
         """Connect to the catalogue database and create the tables that are missing."""
         if settings.catalog_url is None:
             settings.home.mkdir(parents=True, exist_ok=True)
-        engine = open_engine(settings.effective_catalog_url)
-        overrides_file = settings.home / "calendar.yaml"
-        overrides = load_overrides(overrides_file) if overrides_file.is_file() else None
-        register = DossierRegister(
-            engine,
-            unit_code=settings.unit_code,
-            calendar=WorkingCalendar.from_overrides(overrides),
-        )
-        register.create_tables()
-        accounts = Accounts(engine)
+        core = build_office(settings, engine=open_engine(settings.effective_catalog_url))
+        accounts = Accounts(core.engine)
         accounts.create_tables()
-        audit = AuditLog(engine)
-        audit.create_tables()
-        webhook = target_from_settings(settings)
-        jobs = JobRunner(engine, workers=settings.web_job_workers)
+        jobs = JobRunner(core.engine, workers=settings.web_job_workers)
         jobs.create_tables()
-        return cls(settings, engine, register, accounts, audit, load_catalogue(), webhook, jobs)
+        return cls(settings, core, accounts, jobs)
 
-    def flows_office(self) -> FlowsOffice:
-        """The flows' office on this server's services (run flows in `office_in_use(...)`),
-        with Prefect configured first, once per process, as the CLI does."""
+    def flows_office(self) -> CoreOffice:
+        """The office flows run on in this server (run flows in `office_in_use(...)`), with
+        Prefect configured first, once per process, as the CLI does."""
         configure_flows(self.settings)
-        from flows.context import Office as FlowsOffice
-
-        return FlowsOffice(settings=self.settings, register=self.register,
-                           catalogue=self.catalogue, printed=self.office,
-                           _archive=self._archive)  # fmt: skip
+        return self.core
 
     @property
     def office(self) -> Office:
-        s = self.settings
-        return Office(name=s.office_name, parent=s.office_parent, place=s.office_place,
-                      unit_code=s.unit_code)  # fmt: skip
+        """The office details printed on forms."""
+        return self.core.printed
 
     @property
     def upload_max_bytes(self) -> int:

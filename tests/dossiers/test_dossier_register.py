@@ -143,12 +143,17 @@ def test_incomplete_dossier_waits_for_the_supplement(
     with pytest.raises(CheckFailedError, match="misses cccd"):
         register.start_processing(dossier.code)
     supplied = register.supplement_received(procedure, dossier.code, [card], at=at(2026, 4, 28, 10))
-    assert supplied.status is Status.processing
+    # Never accepted before: complete now, it is received (a new Mẫu 01) and waits for acceptance.
+    assert supplied.status is Status.received
+    assert supplied.code == dossier.code
     assert supplied.missing_components == ()
     assert supplied.due_date == dt.date(2026, 5, 5)  # counted anew: Wed 29, Mon 4/5, Tue 5/5
     assert [d.kind for d in supplied.documents] == ["to-khai-xac-nhan-hon-nhan", "cccd"]
-    assert supplied.history[-1].note == "supplement received"
-    with pytest.raises(CheckFailedError, match="not waiting for a supplement"):
+    assert [d.component for d in supplied.documents] == ["to-khai-xac-nhan-hon-nhan", "cccd"]
+    assert supplied.history[-1].note == "bổ sung đủ: cccd"
+    assert supplied.supplement_rounds == 1
+    assert register.start_processing(dossier.code).status is Status.processing
+    with pytest.raises(CheckFailedError, match="không chờ bổ sung"):
         register.supplement_received(procedure, dossier.code, [card])
 
 

@@ -101,7 +101,7 @@ def test_request_supplement_through_the_api(world: WebWorld) -> None:
     [entry] = world.services.audit.entries(target_id=code)
     assert entry.actor == "user:clerk"
     assert entry.action == "dossier.supplement_requested"
-    assert entry.details == {"missing": ["giay-to-ly-hon"]}
+    assert entry.details == {"status": "supplement_requested", "missing": ["giay-to-ly-hon"]}
 
 
 def test_return_is_recorded_once_the_result_is_signed(world: WebWorld) -> None:
@@ -247,7 +247,7 @@ def test_apology_letter_for_a_late_dossier(world: WebWorld) -> None:
     [entry] = world.services.audit.entries(target_id=code)
     assert (entry.action, entry.details) == (
         "dossier.apology_issued",
-        {"new_due_date": "2026-05-08"},
+        {"status": "received", "new_due_date": "2026-05-08"},
     )
     r = clerk.post(f"/api/v1/dossiers/{world.signed.code}/apology", headers=csrf_header(clerk),
                    json={"new_due_date": "2026-06-01", "reasons": ["x"]})  # fmt: skip

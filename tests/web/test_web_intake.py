@@ -205,7 +205,9 @@ def test_intake_through_the_api_registers_the_dossier(taken: Taken) -> None:
     entries = audit.entries(target_id=taken.code)
     [received] = [e for e in entries if e.action != "dossier.receipt_printed"]
     assert (received.actor, received.action) == ("user:clerk", "dossier.received")
-    assert received.details["job_id"] == accepted["id"]
+    # The job names the dossier; the entry itself is the one every door writes (no job id).
+    assert clerk.get(f"/api/v1/jobs/{accepted['id']}").json()["dossier_code"] == taken.code
+    assert received.details == {"created": True, "status": "received", "documents": 2}
 
     assert taken.receiver.arrived.wait(10)
     [event] = [e for e in taken.receiver.events if e["event"] == "dossier.received"]
@@ -513,7 +515,7 @@ def test_correction_rules_and_the_form(world: WebWorld) -> None:
     assert r.status_code == 303
     assert world.services.register.get(code).status.value == "processing"
     r = clerk.post(f"/api/v1/dossiers/{code}/accept", headers=headers)
-    assert r.status_code == 409 and "only a received dossier" in r.json()["detail"]
+    assert r.status_code == 409 and "không ở trạng thái chờ tiếp nhận" in r.json()["detail"]
     actions = [e.action for e in world.services.audit.entries(target_id=code)]
     assert actions == ["dossier.accepted", "dossier.fields_corrected", "dossier.fields_corrected"]
 

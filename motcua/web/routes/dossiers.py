@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dossiers.calendar import VN_TZ
-from dossiers.forms.notices import (
-    Citizen,
-    render_apology,
-    render_receipt,
-    render_supplement_request,
-)
+from dossiers.dossier import id_numbers as ids_in
 from dossiers.register import RESOLVED, Dossier, Status
-from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
+from flows import dossier as ops
+from motcua.errors import BadArgumentError, MotcuaError
 from motcua.settings import Settings
 from motcua.types import fold, mask_id
 from motcua.web.auth import Principal, require, services_of
@@ -43,7 +38,6 @@ Reader = Annotated[Principal, Depends(require(Permission.dossiers_read))]
 Updater = Annotated[Principal, Depends(require(Permission.dossiers_update))]
 ReceiptReader = Annotated[Principal, Depends(require(Permission.receipts_read))]
 
-ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "so_giay_to"})
 _ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
 PAGE_SIZE = 50
 
@@ -100,7 +94,14 @@ class ApologyRequest(BaseModel):
 
 
 class SupplementRequest(BaseModel):
-    missing: list[str] = Field(min_length=1, max_length=50, description="document kinds")
+    missing: list[str] = Field(min_length=1, max_length=50, description="component keys")
+
+
+class ReturnRequest(BaseModel):
+    collected_by: str | None = Field(None, max_length=200, description="who collected it")
+    method: Literal["truc-tiep", "buu-chinh", "truc-tuyen"] = Field(
+        "truc-tiep", description="in person, by post, online"
+    )
 
 
 def _same(text: str) -> str:
@@ -128,15 +129,7 @@ def masked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def id_numbers(dossier: Dossier) -> list[str]:
     """The ID numbers in the dossier's extracted fields, in document order, without repeats."""
-    found: list[str] = []
-    for document in dossier.documents:
-        for key, value in document.fields.items():
-            if key.rsplit(".", 1)[-1] not in ID_FIELD_KEYS:
-                continue
-            raw = value.get("value") if isinstance(value, Mapping) else value
-            if isinstance(raw, str) and raw.strip() and raw.strip() not in found:
-                found.append(raw.strip())
-    return found
+    return ids_in([d.fields for d in dossier.documents])
 
 
 def _today() -> dt.date:
@@ -339,91 +332,31 @@ def _find(
 def _request_supplement(
     services: Services, principal: Principal, code: str, missing: Sequence[str]
 ) -> Dossier:
-    dossier = _get(services, code)
-    procedure = services.catalogue.get(dossier.procedure_key)
-    known = {c.kind for c in procedure.components}
-    unknown = [k for k in missing if k not in known]
-    if unknown:
-        raise BadArgumentError(
-            f"{', '.join(unknown)} is not a component of {procedure.key}",
-            hint=f"use one of: {', '.join(sorted(known))}",
-        )
-    updated = services.register.request_supplement(code, list(dict.fromkeys(missing)))
-    services.audit.append(actor=principal.actor, action="dossier.supplement_requested",
-                          target_kind="dossier", target_id=code,
-                          details={"missing": list(updated.missing_components)})  # fmt: skip
-    return updated
+    _get(services, code)
+    return ops.request_supplement(services.core, code, missing, actor=principal.actor).dossier
 
 
 def _mark_returned(
-    services: Services, principal: Principal, code: str, background: BackgroundTasks
+    services: Services, principal: Principal, code: str, body: ReturnRequest | None = None
 ) -> Dossier:
     _get(services, code)
-    updated = services.register.mark_returned(code)
-    services.audit.append(actor=principal.actor, action="dossier.returned",
-                          target_kind="dossier", target_id=code)  # fmt: skip
-    assert updated.returned_at is not None
-    background.add_task(
-        services.notify,
-        "dossier.returned",
-        {"dossier_code": code, "returned_at": updated.returned_at.isoformat()},
-    )
-    return updated
+    body = body or ReturnRequest(collected_by=None, method="truc-tiep")
+    outcome = ops.mark_returned(services.core, code, actor=principal.actor,
+                                collected_by=body.collected_by, method=body.method)  # fmt: skip
+    return outcome.dossier
 
 
-def _receipt_pdf(services: Services, principal: Principal, code: str) -> Response:
-    dossier = _get(services, code)
-    if dossier.due_date is None:
-        raise CheckFailedError(
-            f"dossier {code} waits for a supplement and has no appointment date yet",
-            hint="the receipt is printed once the dossier is complete",
-        )
-    procedure = services.catalogue.get(dossier.procedure_key)
-    with tempfile.TemporaryDirectory(prefix="motcua-receipt-") as folder:
-        out = Path(folder) / "receipt.pdf"
-        render_receipt(
-            out,
-            office=services.office,
-            dossier_code=dossier.code,
-            citizen=Citizen(name=dossier.citizen_name or "……………………"),
-            procedure=procedure,
-            received_kinds=[d.kind for d in dossier.documents],
-            received_at=dossier.received_at,
-            due_date=dossier.due_date,
-            clerk_name=principal.display_name if principal.kind == "user" else None,
-        )
-        content = out.read_bytes()
-    services.audit.append(actor=principal.actor, action="dossier.receipt_printed",
-                          target_kind="dossier", target_id=code)  # fmt: skip
-    return _pdf_response(content, f"phieu-tiep-nhan-{code}.pdf")
+def _clerk(principal: Principal) -> str | None:
+    return principal.display_name if principal.kind == "user" else None
 
 
-def _supplement_pdf(services: Services, principal: Principal, code: str) -> Response:
-    """Mẫu 02 for a dossier waiting for a supplement, dated the day it was requested."""
-    dossier = _get(services, code)
-    if dossier.status is not Status.supplement_requested:
-        raise CheckFailedError(
-            f"dossier {code} is {dossier.status.value}, not waiting for a supplement",
-            hint="the supplement request is printed while the dossier waits for it",
-        )
-    procedure = services.catalogue.get(dossier.procedure_key)
-    asked = [h for h in dossier.history if h.status is Status.supplement_requested]
-    with tempfile.TemporaryDirectory(prefix="motcua-supplement-") as folder:
-        out = Path(folder) / "supplement.pdf"
-        render_supplement_request(
-            out,
-            office=services.office,
-            citizen=Citizen(name=dossier.citizen_name or "……………………"),
-            procedure=procedure,
-            missing_kinds=list(dossier.missing_components),
-            requested_on=asked[-1].at.date() if asked else _today(),
-            dossier_code=dossier.code,
-            clerk_name=principal.display_name if principal.kind == "user" else None,
-        )
-        content = out.read_bytes()
-    services.audit.append(actor=principal.actor, action="dossier.supplement_notice_printed",
-                          target_kind="dossier", target_id=code)  # fmt: skip
-    return _pdf_response(content, f"phieu-yeu-cau-bo-sung-{code}.pdf")
+def _notice_pdf(services: Services, principal: Principal, code: str, which: str) -> Response:
+    """Mẫu 01 (`receipt`) or Mẫu 02 (`supplement`), printed again for the counter."""
+    _get(services, code)
+    content = ops.printed_notice(services.core, code, which, actor=principal.actor,
+                                 clerk_name=_clerk(principal))  # fmt: skip
+    name = "phieu-tiep-nhan" if which == "receipt" else "phieu-yeu-cau-bo-sung"
+    return _pdf_response(content, f"{name}-{code}.pdf")
 
 
 def _apology(
@@ -434,37 +367,9 @@ def _apology(
     reasons: Sequence[str],
 ) -> Response:
     """Record a late dossier's apology and new date, and return Mẫu 04 to print and sign."""
-    dossier = _get(services, code)
-    if dossier.due_date is None or dossier.status.value in ("result_signed", "returned"):
-        raise CheckFailedError(
-            f"dossier {code} is {dossier.status.value}; an apology is for an unresolved dossier "
-            "past or near its due date",
-            hint="check the dossier's status and due date",
-        )
-    procedure = services.catalogue.get(dossier.procedure_key)
-    clean = [r.strip() for r in reasons if r.strip()]
-    if not clean:
-        raise BadArgumentError("an apology letter states the reason for the delay")
-    updated = services.register.record_apology(code, new_due_date)
-    assert updated.apology_issued_at is not None and dossier.due_date is not None
-    with tempfile.TemporaryDirectory(prefix="motcua-apology-") as folder:
-        out = Path(folder) / "apology.pdf"
-        render_apology(
-            out,
-            office=services.office,
-            dossier_code=code,
-            citizen=Citizen(name=dossier.citizen_name or "……………………"),
-            procedure=procedure,
-            received_at=dossier.received_at,
-            due_date=dossier.due_date,
-            new_due_date=new_due_date,
-            reasons=clean,
-            issued_on=updated.apology_issued_at.date(),
-        )
-        content = out.read_bytes()
-    services.audit.append(actor=principal.actor, action="dossier.apology_issued",
-                          target_kind="dossier", target_id=code,
-                          details={"new_due_date": new_due_date})  # fmt: skip
+    _get(services, code)
+    outcome = ops.apologise(services.core, code, new_due_date, reasons, actor=principal.actor)
+    content = outcome.forms["apology_pdf"].read_bytes()
     return _pdf_response(content, f"phieu-xin-loi-{code}.pdf")
 
 
@@ -542,10 +447,10 @@ def api_request_supplement(
 
 @api.post("/{code}/returned", response_model=DossierDetail, summary="Result handed to the citizen")
 def api_mark_returned(
-    request: Request, principal: Updater, code: str, background: BackgroundTasks
+    request: Request, principal: Updater, code: str, body: ReturnRequest | None = None
 ) -> DossierDetail:
     services = services_of(request)
-    return detail(services, _mark_returned(services, principal, code, background), reveal=True)
+    return detail(services, _mark_returned(services, principal, code, body), reveal=True)
 
 
 @api.get(
@@ -555,7 +460,7 @@ def api_mark_returned(
     summary="The receipt and appointment (Mẫu 01)",
 )
 def api_receipt(request: Request, principal: ReceiptReader, code: str) -> Response:
-    return _receipt_pdf(services_of(request), principal, code)
+    return _notice_pdf(services_of(request), principal, code, "receipt")
 
 
 @api.get(
@@ -565,7 +470,7 @@ def api_receipt(request: Request, principal: ReceiptReader, code: str) -> Respon
     summary="The request to supplement the dossier (Mẫu 02)",
 )
 def api_supplement_pdf(request: Request, principal: ReceiptReader, code: str) -> Response:
-    return _supplement_pdf(services_of(request), principal, code)
+    return _notice_pdf(services_of(request), principal, code, "supplement")
 
 
 @api.post(
@@ -686,21 +591,28 @@ def supplement_form(
 
 @pages.post("/dossiers/{code}/returned")
 def returned_form(
-    request: Request, principal: Updater, code: str, background: BackgroundTasks
+    request: Request,
+    principal: Updater,
+    code: str,
+    collected_by: Annotated[str, Form(max_length=200)] = "",
+    method: Annotated[str, Form(max_length=20)] = "truc-tiep",
 ) -> Response:
-    _mark_returned(services_of(request), principal, code, background)
+    if method not in ops.RETURN_METHODS:
+        method = "truc-tiep"
+    body = ReturnRequest(collected_by=collected_by or None, method=method)  # type: ignore[arg-type]
+    _mark_returned(services_of(request), principal, code, body)
     flash(request, f"Đã ghi nhận trả kết quả hồ sơ {code}.")
     return RedirectResponse(f"/dossiers/{code}", status_code=303)
 
 
 @pages.get("/dossiers/{code}/receipt.pdf")
 def receipt_page(request: Request, principal: ReceiptReader, code: str) -> Response:
-    return _receipt_pdf(services_of(request), principal, code)
+    return _notice_pdf(services_of(request), principal, code, "receipt")
 
 
 @pages.get("/dossiers/{code}/supplement-request.pdf")
 def supplement_pdf_page(request: Request, principal: ReceiptReader, code: str) -> Response:
-    return _supplement_pdf(services_of(request), principal, code)
+    return _notice_pdf(services_of(request), principal, code, "supplement")
 
 
 @pages.post("/dossiers/{code}/apology")

@@ -45,9 +45,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dossiers.calendar import VN_TZ, to_local
-from dossiers.register import DocumentRecord, Dossier, Status, mask_field_value
+from dossiers.register import DocumentRecord, Dossier, Status
+from flows import dossier as ops
 from flows.context import office_in_use
-from motcua.errors import BadArgumentError, CheckFailedError, InputFileError, MotcuaError
+from motcua.errors import BadArgumentError, InputFileError, MotcuaError
 from motcua.types import nfc
 from motcua.web.app import MAX_FILES_PER_REQUEST
 from motcua.web.auth import Principal, require, services_of
@@ -81,7 +82,6 @@ PAGE_WIDTH = 1200  # pixels of a page image for review: readable, light on a tab
 FUTURE_SKEW = dt.timedelta(minutes=5)  # a desk PC's clock may run a little ahead
 JOB_KIND = "intake"
 # Where the intake flow takes the citizen's name from, most specific first (flows.intake).
-CITIZEN_FIELDS = (("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"), ("cccd", "ho_ten"))
 
 
 class _JobId:
@@ -149,38 +149,28 @@ def _intake_work(
     procedure: str,
     received_at: str | None,
     job_id: _JobId,
+    *,
+    components: Mapping[str, str] | None = None,
+    supplement_of: str | None = None,
 ) -> Callable[[], dict[str, Any]]:
     def work() -> dict[str, Any]:
         office = services.flows_office()  # the server's own catalogue, store and home
-        from flows.intake import intake_dossier
+        from flows.intake import intake_dossier, supplement_dossier
 
+        names = [str(f) for f in files]
         try:
             with office_in_use(office):
-                result = intake_dossier([str(f) for f in files], procedure, received_at)
+                if supplement_of is None:
+                    result = intake_dossier(names, procedure, received_at, dict(components or {}),
+                                            actor, reference=job_id.get())  # fmt: skip
+                else:
+                    result = supplement_dossier(supplement_of, names, received_at,
+                                                dict(components or {}), actor)  # fmt: skip
         except Exception as exc:
             if isinstance(exc, InputFileError):  # the job's readers see the file, not the server
                 exc = InputFileError(Path(exc.path).name, exc.reason, hint=exc.hint)
-            reason = getattr(exc, "message", None) or type(exc).__name__
-            services.audit.append(actor=actor, action="dossier.intake_failed",
-                                  target_kind="job", target_id=job_id.get(),
-                                  details={"procedure": procedure, "error": reason})  # fmt: skip
             raise exc from None
-        code = str(result["dossier_code"])
-        _record_dossier_code(services, job_id.get(), code)
-        services.audit.append(actor=actor, action="dossier.received", target_kind="dossier",
-                              target_id=code,
-                              details={"job_id": job_id.get(), "created": result["created"],
-                                       "status": result["status"],
-                                       "documents": len(result["documents"])})  # fmt: skip
-        if result["created"]:
-            event = {"dossier_code": code, "procedure": result["procedure"],
-                     "status": result["status"], "received_at": result["received_at"],
-                     "due_date": result["due_date"],
-                     "missing_components": result["missing_components"]}  # fmt: skip
-            # Delivery retries for a while when the e-office system is down: not on the job's
-            # time, which the clerk is waiting for.
-            threading.Thread(target=services.notify, args=("dossier.received", event),
-                             name="motcua-webhook", daemon=True).start()  # fmt: skip
+        _record_dossier_code(services, job_id.get(), str(result["dossier_code"]))
         return public_result(result)
 
     return work
@@ -289,14 +279,8 @@ async def _take_in(
         job_id = _JobId()
         work = _intake_work(services, principal.actor, files, proc.key, when, job_id)
         job = services.jobs.submit(JOB_KIND, work, actor=principal.actor)
-        try:  # the submission enters the audit log before anything the job records
-            services.audit.append(
-                actor=principal.actor, action="dossier.intake_submitted", target_kind="job",
-                target_id=job.id,
-                details={"procedure": proc.key, "received_at": when,
-                         "folder": files[0].parent.name,
-                         "files": [{"name": f.name, "size": f.stat().st_size} for f in files]},
-            )  # fmt: skip
+        try:  # the submission enters the journal before anything the job records
+            ops.note_submission(services.core, principal.actor, job.id, proc.key, when, files)
         finally:
             job_id.set(job.id)
         return job
@@ -394,22 +378,6 @@ def _value(raw: Any) -> Any:
     return raw.get("value") if isinstance(raw, Mapping) else raw
 
 
-def _citizen_name_after(dossier: Dossier, position: int, values: Mapping[str, Any]) -> str | None:
-    """The citizen's name as the intake flow would pick it from the corrected fields, if the
-    corrections change it; None otherwise."""
-    if not any(key in values for _, key in CITIZEN_FIELDS):
-        return None
-    for kind, key in CITIZEN_FIELDS:
-        for doc in dossier.documents:
-            if doc.kind != kind:
-                continue
-            corrected = doc.position == position and key in values
-            name = values[key] if corrected else _value(doc.fields.get(key))
-            if isinstance(name, str) and name.strip():
-                return nfc(name.strip()) if nfc(name.strip()) != dossier.citizen_name else None
-    return None
-
-
 def _correct(
     services: Services,
     principal: Principal,
@@ -417,30 +385,11 @@ def _correct(
     position: int,
     values: Mapping[str, str | list[str]],
 ) -> tuple[Dossier, list[str]]:
-    """Store the clerk's values; returns the dossier and the keys that changed (audited)."""
-    dossier = _get(services, code)
-    before = _document(dossier, position)
-    updated = services.register.correct_fields(
-        code,
-        position,
-        values,
-        by=principal.actor,
-        allowed_new=tuple(template_fields(before.kind)),
-        citizen_name=_citizen_name_after(dossier, position, values),
-    )
-    after = _document(updated, position)
-    changed = [k for k in values if after.fields.get(k) != before.fields.get(k)]
-    if changed:
-        details = {
-            key: {"old": mask_field_value(key, _value(before.fields.get(key))),
-                  "new": mask_field_value(key, _value(after.fields.get(key)))}
-            for key in changed
-        }  # fmt: skip
-        services.audit.append(actor=principal.actor, action="dossier.fields_corrected",
-                              target_kind="dossier", target_id=code,
-                              details={"position": position, "kind": before.kind,
-                                       "fields": details})  # fmt: skip
-    return updated, changed
+    """Store the clerk's values; returns the dossier and the keys that changed (journaled)."""
+    before = _document(_get(services, code), position)
+    outcome = ops.correct_fields(services.core, code, position, values, actor=principal.actor,
+                                 allowed_new=tuple(template_fields(before.kind)))  # fmt: skip
+    return outcome.dossier, list(outcome.changed)
 
 
 def _typed(
@@ -564,16 +513,8 @@ async def correct_form(request: Request, principal: Taker, code: str, position: 
 
 
 def _accept(services: Services, principal: Principal, code: str) -> Dossier:
-    dossier = _get(services, code)
-    if dossier.status is not Status.received:
-        raise CheckFailedError(
-            f"dossier {code} is {dossier.status.value}; only a received dossier is accepted",
-            hint="it was accepted already, or waits for a supplement",
-        )
-    updated = services.register.start_processing(code)
-    services.audit.append(actor=principal.actor, action="dossier.accepted",
-                          target_kind="dossier", target_id=code)  # fmt: skip
-    return updated
+    _get(services, code)
+    return ops.accept(services.core, code, actor=principal.actor).dossier
 
 
 @api.post(

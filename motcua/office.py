@@ -1,0 +1,176 @@
+"""The one place where settings become the office's objects.
+
+`build_office(settings)` returns the register (on the catalogue database, with the office's own
+calendar from `<home>/calendar.yaml`), the procedure catalogue, the printed office details, the
+audit journal, the webhook target and, on first use, the archive and the signing set-up. The web
+server, the CLI, the hot folder and Prefect workers all call it, so two doors can never disagree
+about the calendar, the archive or the signing set-up.
+
+`Office.journal_event(...)` is how every dossier operation ends: one audit-journal entry and one
+webhook event (delivered in the background: a down e-office system never holds up a clerk).
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+
+from dossiers.calendar import WorkingCalendar, load_overrides
+from dossiers.forms.pdf import Office as PrintedOffice
+from dossiers.procedures import Catalogue, load_catalogue
+from dossiers.register import DossierRegister, create_register_engine
+from motcua.errors import MotcuaError
+from motcua.settings import Settings
+
+if TYPE_CHECKING:
+    from flows.result import SigningSetup
+    from motcua.web.audit import AuditLog
+    from motcua.web.webhooks import WebhookTarget
+    from storage.archive import Archive
+
+log = logging.getLogger("motcua.office")
+
+
+def cli_actor() -> str:
+    """The actor of an operation typed at this machine's terminal: `cli:<os user>`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return f"cli:{user}"
+
+
+@dataclass
+class Office:
+    """One office's settings and the objects built from them (see `build_office`)."""
+
+    settings: Settings
+    register: DossierRegister
+    catalogue: Catalogue
+    printed: PrintedOffice
+    journal: AuditLog | None = None
+    webhook: WebhookTarget | None = None
+    _archive: Archive | None = None
+    _signing: SigningSetup | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        return self.register.engine
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return self.register.calendar
+
+    @property
+    def archive(self) -> Archive:
+        """The archive; building it starts the embedded object store when that is configured."""
+        if self._archive is None:
+            from motcua.services import archive
+
+            self._archive = archive(self.settings)
+        return self._archive
+
+    @property
+    def signing(self) -> SigningSetup:
+        """The signing set-up (keys, certificates, TSA) from the settings, read on first use."""
+        if self._signing is None:
+            from flows.result import SigningSetup
+
+            self._signing = SigningSetup.from_settings(self.settings)
+        return self._signing
+
+    def dossier_dir(self, code: str) -> Path:
+        """Where the office's copies of a dossier's forms and results are written."""
+        path = self.settings.home / "dossiers" / code
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def cores(self) -> int:
+        return self.settings.ocr_jobs or max(1, len(os.sched_getaffinity(0)))
+
+    def journal_event(
+        self,
+        *,
+        actor: str,
+        action: str,
+        target_id: str,
+        details: Mapping[str, Any] | None = None,
+        target_kind: str = "dossier",
+        event: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write the audit entry, then announce `event` to the e-office system (if any)."""
+        if self.journal is not None:
+            self.journal.append(
+                actor=actor,
+                action=action,
+                target_kind=target_kind,
+                target_id=target_id,
+                details=dict(details or {}),
+            )
+        if event is not None:
+            self.emit(event, data or {})
+
+    def emit(self, event: str, data: Mapping[str, Any]) -> None:
+        """Deliver a webhook event in the background; failures are logged, never raised."""
+        if self.webhook is None:
+            return
+        target = self.webhook
+
+        def send() -> None:
+            from motcua.web.webhooks import deliver
+
+            try:
+                deliver(target, event, data)
+            except MotcuaError as exc:
+                log.warning("webhook %s: %s", event, exc.message)
+
+        threading.Thread(target=send, name="motcua-webhook", daemon=True).start()
+
+
+def office_calendar(settings: Settings) -> WorkingCalendar:
+    """The working calendar with the office's own days off (`<home>/calendar.yaml`)."""
+    overrides_file = settings.home / "calendar.yaml"
+    overrides = load_overrides(overrides_file) if overrides_file.is_file() else None
+    return WorkingCalendar.from_overrides(overrides)
+
+
+def printed_office(settings: Settings) -> PrintedOffice:
+    return PrintedOffice(
+        name=settings.office_name,
+        parent=settings.office_parent,
+        place=settings.office_place,
+        unit_code=settings.unit_code,
+    )
+
+
+def build_office(settings: Settings, *, engine: Engine | None = None) -> Office:
+    """The office's objects from `settings`; tables that are missing are created."""
+    from motcua.web.audit import AuditLog
+    from motcua.web.webhooks import target_from_settings
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = engine or create_register_engine(settings.effective_catalog_url)
+    register = DossierRegister(
+        engine, unit_code=settings.unit_code, calendar=office_calendar(settings)
+    )
+    register.create_tables()
+    journal = AuditLog(engine)
+    journal.create_tables()
+    return Office(
+        settings=settings,
+        register=register,
+        catalogue=load_catalogue(),
+        printed=printed_office(settings),
+        journal=journal,
+        webhook=target_from_settings(settings),
+    )

@@ -379,7 +379,7 @@ def apologise(
 
 
 def _print_refusal(office: Office, dossier: Dossier, reasons: Sequence[str]) -> Path:
-    from dossiers.forms.notices import render_refusal
+    from dossiers.forms.registers import render_refusal
 
     refused = next(h for h in reversed(dossier.history) if h.status is Status.refused)
     form = render_refusal(

@@ -164,10 +164,14 @@ def assigned_components(
     known = {c.kind for c in procedure.components}
     chosen: list[str | None] = [None] * len(paths)
     for name, key in (components or {}).items():
-        matches = [i for i, p in enumerate(paths) if name in (str(p), p.name)]
+        matches = [
+            i
+            for i, p in enumerate(paths)
+            if name in (str(p), p.name) or Path(name).resolve() == p.resolve()
+        ]
         if not matches:
             raise BadArgumentError(
-                f"--component {key}={name}: tệp {Path(name).name} không nằm trong hồ sơ",
+                f"{key}={name}: tệp {Path(name).name} không nằm trong các tệp nộp",
                 hint="tên tệp phải là một trong các tệp nộp",
             )
         if key != OTHER_COMPONENT and key not in known:

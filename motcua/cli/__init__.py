@@ -36,6 +36,7 @@ _COMMAND_MODULES = [
     "archive",
     "dossier",
     "issue",
+    "lifecycle",
     "maintenance",
     "ocr",
     "sign",

@@ -18,27 +18,22 @@ from motcua.errors import BadArgumentError
 
 if TYPE_CHECKING:
     from dossiers.register import Dossier, DossierRegister
+    from motcua.office import Office
 
-_STATUSES = ["received", "processing", "supplement_requested", "result_signed", "returned"]
+_STATUSES = ["received", "processing", "supplement_requested", "result_signed", "returned",
+             "refused", "withdrawn"]  # fmt: skip
+
+
+def open_office(app: AppContext) -> Office:
+    """The office's objects from the effective settings, built by the one builder."""
+    from motcua.office import build_office
+
+    return build_office(app.settings)
 
 
 def open_register(app: AppContext) -> DossierRegister:
     """The register on the catalogue database, with the office's calendar overrides."""
-    from dossiers.calendar import WorkingCalendar, load_overrides
-    from dossiers.register import DossierRegister
-
-    settings = app.settings
-    overrides_file = settings.home / "calendar.yaml"
-    overrides = load_overrides(overrides_file) if overrides_file.is_file() else None
-    if settings.catalog_url is None:
-        settings.home.mkdir(parents=True, exist_ok=True)
-    register = DossierRegister(
-        settings.effective_catalog_url,
-        unit_code=settings.unit_code,
-        calendar=WorkingCalendar.from_overrides(overrides),
-    )
-    register.create_tables()
-    return register
+    return open_office(app).register
 
 
 def _parse_day(value: str | None, option: str) -> dt.date | None:
@@ -66,10 +61,19 @@ def dossier_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def show(app: AppContext, code: str, as_json: bool) -> None:
-    """Show one dossier: status, due date, documents, history."""
-    dossier = open_register(app).get(code)
+    """Show one dossier: status, due date, components, documents, history."""
+    from motcua.errors import MotcuaError
+
+    office = open_office(app)
+    dossier = office.register.get(code)
+    try:
+        components = dossier.components(office.catalogue.get(dossier.procedure_key))
+    except MotcuaError:  # a procedure no longer in the catalogue: the documents still show
+        components = []
     if as_json:
-        click.echo(json.dumps(dossier.to_json(), ensure_ascii=False, indent=2))
+        out = dossier.to_json()
+        out["components"] = [c.to_json() for c in components]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     names = _procedure_names()
     verdict = dossier.timeliness
@@ -87,10 +91,15 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
          if dossier.returned_at else ""),
         ("new date (Mẫu 04)", dossier.new_due_date.isoformat() if dossier.new_due_date else ""),
         ("missing", ", ".join(dossier.missing_components)),
+        ("result number", dossier.result_number or ""),
     ]  # fmt: skip
     for label, value in rows:
         if value:
             click.echo(f"{label:<18} {value}")
+    click.echo("components")
+    for c in components:
+        mark = "✓" if c.confirmed else ("?" if c.files else "✗" if c.required else "-")
+        click.echo(f"  {mark} {c.label}: {', '.join(c.files) or '—'}")
     click.echo("documents")
     for d in dossier.documents:
         click.echo(f"  {d.position:>2}. {d.kind:<28} {d.sha256[:12]}…  {d.path}")
@@ -141,16 +150,31 @@ def _summary(d: Dossier) -> dict[str, Any]:
 @dossier_group.command("return")
 @click.argument("code")
 @click.option("--at", "at", default=None, help="ISO datetime of the hand-over (default now).")
+@click.option("--collected-by", default=None, help="Who collected the result.")
+@click.option(
+    "--method",
+    type=click.Choice(["truc-tiep", "buu-chinh", "truc-tuyen"]),
+    default="truc-tiep",
+    show_default=True,
+    help="In person, by post, online.",
+)
 @click.pass_obj
-def return_dossier(app: AppContext, code: str, at: str | None) -> None:
-    """Record that the signed result was handed to the citizen."""
+def return_dossier(
+    app: AppContext, code: str, at: str | None, collected_by: str | None, method: str
+) -> None:
+    """Record that the signed result was handed to the citizen (to whom, how)."""
+    from flows import dossier as ops
+    from motcua.office import cli_actor
+
     when = None
     if at is not None:
         try:
             when = dt.datetime.fromisoformat(at)
         except ValueError:
             raise BadArgumentError(f"--at {at!r} is not an ISO datetime") from None
-    dossier = open_register(app).mark_returned(code, at=when)
+    outcome = ops.mark_returned(open_office(app), code, actor=cli_actor(),
+                                collected_by=collected_by, method=method, at=when)  # fmt: skip
+    dossier = outcome.dossier
     assert dossier.returned_at is not None
     click.echo(f"{dossier.code} returned at {dossier.returned_at.isoformat(timespec='minutes')}")
 

@@ -24,8 +24,11 @@ def prepare_flows(app: AppContext) -> None:
     configure_prefect(app.settings.home, app.settings.prefect_api_url, verbose=app.verbose > 0)
 
 
-def _print_outcome(app: AppContext, result: dict[str, Any]) -> None:
-    app.out.print(f"[bold]{result['dossier_code']}[/]  {result['procedure']}  {result['status']}")
+def print_intake_outcome(app: AppContext, result: dict[str, Any]) -> None:
+    app.out.print(
+        f"[bold]{result['dossier_code']}[/]  {result['procedure']}  {result['status']}",
+        markup=True,
+    )
     if result.get("due_date"):
         app.out.print(f"  hẹn trả kết quả: {vn_date(result['due_date'])}")
     if result.get("receipt_pdf"):
@@ -48,6 +51,13 @@ def _print_outcome(app: AppContext, result: dict[str, Any]) -> None:
 @click.option(
     "--procedure", "procedure", required=True, help="Procedure key (motcua procedures list)."
 )
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="KEY=FILE",
+    help="The component FILE is (repeatable; `khac`: other paper); overrides the guess.",
+)
 @click.option("--received-at", default=None, help="ISO date-time of receipt (default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option(
@@ -60,6 +70,7 @@ def intake(
     app: AppContext,
     files: tuple[Path, ...],
     procedure: str,
+    components: tuple[str, ...],
     received_at: str | None,
     as_json: bool,
     submit: bool,
@@ -80,6 +91,10 @@ def intake(
         raise BadArgumentError(
             f"{missing[0]}: không có tệp này (file not found)", hint="check the path"
         )
+    from motcua.cli.lifecycle import parse_components
+    from motcua.office import cli_actor
+
+    chosen = parse_components(components)
     prepare_flows(app)
     if submit:
         if not app.settings.prefect_api_url:
@@ -95,11 +110,13 @@ def intake(
     from flows.intake import intake_dossier
 
     with app.err.status(f"đang tiếp nhận {len(files)} tệp…"):
-        result = intake_dossier([str(f) for f in files], procedure, received_at)
+        result = intake_dossier(
+            [str(f) for f in files], procedure, received_at, chosen, cli_actor()
+        )
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
-        _print_outcome(app, result)
+        print_intake_outcome(app, result)
 
 
 @click.command("watch")
@@ -122,8 +139,12 @@ def watch(
     if not folder.is_dir():
         raise BadArgumentError(f"{folder}: not a folder", hint="create it or check the path")
 
+    from motcua.office import cli_actor
+
+    actor = "watch:" + cli_actor().removeprefix("cli:")
+
     def take(files: list[Path]) -> dict[str, Any]:
-        return intake_dossier([str(f) for f in files], procedure)
+        return intake_dossier([str(f) for f in files], procedure, actor=actor)
 
     def report(outcome: Outcome) -> None:
         if outcome.ok:

@@ -23,6 +23,8 @@ from motcua.errors import BadArgumentError, ConfigurationError
 from motcua.types import nfc
 
 PROCEDURES_DIR = Path(__file__).parent
+OTHER_DOCUMENT_KIND = "giay-to-khac"
+OTHER_DOCUMENT_LABEL = "Giấy tờ khác"
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 Slug = Annotated[str, Field(pattern=_SLUG)]
@@ -93,8 +95,22 @@ class Fee(_Frozen):
 
 
 class ResultSpec(_Frozen):
+    """What the citizen receives. Without `template` motcua cannot draft it: the result is
+    uploaded (signed or scanned) and the dossier still goes through the whole lifecycle."""
+
     name: VietnameseText = Field(description="the result the citizen receives, in Vietnamese")
-    template: Slug = Field(description="key of the result document template in dossiers/forms")
+    template: Slug | None = Field(
+        default=None, description="key of the result document template in dossiers/forms"
+    )
+    number_symbol: str | None = Field(
+        default=None,
+        pattern=r"^[^\W_]+(?:[-.][^\W_]+)*$",
+        description="ký hiệu of the result's numbering book (12/TLKS); overrides the template's",
+    )
+
+    @property
+    def draftable(self) -> bool:
+        return self.template is not None
 
 
 class Procedure(_Frozen):
@@ -129,13 +145,24 @@ class Procedure(_Frozen):
         present = set(kinds_present)
         return [c for c in self.components if c.required and c.kind not in present]
 
+    def draft_template(self) -> str:
+        """The result template's key; `BadArgumentError` for a result motcua cannot draft."""
+        if self.result.template is None:
+            raise BadArgumentError(
+                f"thủ tục {self.key} ({self.name}): motcua không soạn được kết quả "
+                f"\"{self.result.name}\"",
+                hint="tải lên kết quả đã ký hoặc bản quét (upload the signed or scanned result)",
+            )
+        return self.result.template
+
     def component(self, kind: str) -> Component | None:
         return next((c for c in self.components if c.kind == kind), None)
 
     def label_of(self, kind: str) -> str:
-        """The Vietnamese label of a document kind, or the kind itself when not listed."""
+        """The Vietnamese label of a document kind; "Giấy tờ khác" for one the procedure does
+        not list (a raw key such as `unknown` is never shown to a citizen)."""
         found = self.component(kind)
-        return found.label if found else kind
+        return found.label if found else OTHER_DOCUMENT_LABEL
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 
 from dossiers.forms.pdf import BOLD, ITALIC, REGULAR, Office, Sheet, SignatureBox, date_line
 from dossiers.forms.words import date_words
+from dossiers.procedures import Procedure
 from motcua.errors import BadArgumentError, ConfigurationError
 from motcua.types import nfc
 
@@ -104,6 +105,17 @@ def load_template(key: str, directory: Path = TEMPLATES_DIR) -> ResultTemplate:
     if template.key != key:
         raise ConfigurationError(f"{path}: key {template.key!r} differs from the file name")
     return template
+
+
+def number_symbol(procedure: Procedure, directory: Path = TEMPLATES_DIR) -> str | None:
+    """The symbol of the book that numbers `procedure`'s results: the procedure's
+    `result.number_symbol`, else its template's `numbering.symbol`; None when neither says."""
+    if procedure.result.number_symbol:
+        return procedure.result.number_symbol
+    if procedure.result.template is None:
+        return None
+    numbering = load_template(procedure.result.template, directory).numbering
+    return numbering.symbol if numbering else None
 
 
 def render_result(

@@ -150,7 +150,7 @@ class Procedure(_Frozen):
         if self.result.template is None:
             raise BadArgumentError(
                 f"thủ tục {self.key} ({self.name}): motcua không soạn được kết quả "
-                f"\"{self.result.name}\"",
+                f'"{self.result.name}"',
                 hint="tải lên kết quả đã ký hoặc bản quét (upload the signed or scanned result)",
             )
         return self.result.template
@@ -224,14 +224,22 @@ def load_procedure(path: Path) -> Procedure:
     return procedure
 
 
-def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """All `*.yaml` procedures of `directory` (default: the ones shipped with motcua)."""
+def load_catalogue(directory: Path | None = None, *, home: Path | None = None) -> Catalogue:
+    """All `*.yaml` procedures of `directory` (default: the ones shipped with motcua).
+
+    With `home` (MOTCUA_HOME), the office's own procedures in `<home>/procedures/*.yaml` (those
+    `motcua procedures import` writes) join them; an office file with the key of a shipped one
+    replaces it (an office may correct a fee or a code for its province).
+    """
     folder = directory or PROCEDURES_DIR
     if not folder.is_dir():
         raise ConfigurationError(f"{folder}: no such procedure folder")
+    paths = {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+    if home is not None and office_procedures_dir(home).is_dir():
+        paths.update({p.stem: p for p in sorted(office_procedures_dir(home).glob("*.yaml"))})
     procedures: dict[str, Procedure] = {}
     by_code: dict[str, str] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for path in paths.values():
         procedure = load_procedure(path)
         other = by_code.get(procedure.national_code)
         if other is not None:
@@ -244,6 +252,11 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     if not procedures:
         raise ConfigurationError(f"{folder}: no procedure files (*.yaml)")
     return Catalogue(procedures)
+
+
+def office_procedures_dir(home: Path) -> Path:
+    """Where an office's own (imported) procedure files live: `<home>/procedures`."""
+    return home / "procedures"
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:

@@ -36,6 +36,8 @@ _COMMAND_MODULES = [
     "archive",
     "dossier",
     "issue",
+    "procedures",
+    "forms",
     "maintenance",
     "ocr",
     "sign",

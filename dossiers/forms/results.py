@@ -25,6 +25,7 @@ from reportlab.lib.units import mm
 
 from dossiers.forms.pdf import BOLD, ITALIC, REGULAR, Office, Sheet, SignatureBox, date_line
 from dossiers.forms.words import date_words
+from dossiers.procedures import Procedure
 from motcua.errors import BadArgumentError, ConfigurationError
 from motcua.types import nfc
 
@@ -55,11 +56,19 @@ class Signer(_Model):
     note: str | None = None
 
 
+class Numbering(_Model):
+    """The result's numbering book (dossiers.numbering): its symbol, and the field it fills."""
+
+    symbol: str = Field(pattern=r"^[^\W_]+(?:[-.][^\W_]+)*$", description="ký hiệu, e.g. TLKS")
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="the field the number fills")
+
+
 class ResultTemplate(_Model):
     key: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
     title: str
     subtitle: str | None = None
     number_line: str | None = None
+    numbering: Numbering | None = None
     intro: list[str] = []
     sections: list[Section] = Field(min_length=1)
     closing: list[str] = []
@@ -98,6 +107,17 @@ def load_template(key: str, directory: Path = TEMPLATES_DIR) -> ResultTemplate:
     return template
 
 
+def number_symbol(procedure: Procedure, directory: Path = TEMPLATES_DIR) -> str | None:
+    """The symbol of the book that numbers `procedure`'s results: the procedure's
+    `result.number_symbol`, else its template's `numbering.symbol`; None when neither says."""
+    if procedure.result.number_symbol:
+        return procedure.result.number_symbol
+    if procedure.result.template is None:
+        return None
+    numbering = load_template(procedure.result.template, directory).numbering
+    return numbering.symbol if numbering else None
+
+
 def render_result(
     template_key: str,
     out: Path,
@@ -107,11 +127,23 @@ def render_result(
     dossier_code: str,
     issued_on: dt.date,
     signer_name: str | None = None,
+    result_number: str | None = None,
     templates_dir: Path = TEMPLATES_DIR,
 ) -> RenderedResult:
-    """Render the result document; `BadArgumentError` lists required fields that are missing."""
+    """Render the result document; `BadArgumentError` lists required fields that are missing.
+
+    `result_number` (`12/TLKS`, from `dossiers.numbering`) fills the template's numbering field
+    and wins over a value typed in by the clerk; without it the field prints as a blank.
+    """
     template = load_template(template_key, templates_dir)
     values: dict[str, Any] = {k: v for k, v in fields.items() if v not in (None, "")}
+    if result_number is not None:
+        if template.numbering is None:
+            raise BadArgumentError(
+                f"dossier {dossier_code}: the result {template.key} has no numbering book",
+                hint="add `numbering: {symbol: ..., field: ...}` to its template",
+            )
+        values[template.numbering.field] = nfc(result_number.strip())
     values.update(
         office_name=office.name,
         office_name_upper=office.name.upper(),

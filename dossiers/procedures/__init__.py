@@ -24,6 +24,7 @@ from motcua.types import nfc
 
 PROCEDURES_DIR = Path(__file__).parent
 # What a document that is none of the procedure's components is called on every page and form.
+OTHER_DOCUMENT_KIND = "giay-to-khac"
 OTHER_DOCUMENT_LABEL = "Giấy tờ khác"
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -95,8 +96,22 @@ class Fee(_Frozen):
 
 
 class ResultSpec(_Frozen):
+    """What the citizen receives. Without `template` motcua cannot draft it: the result is
+    uploaded (signed or scanned) and the dossier still goes through the whole lifecycle."""
+
     name: VietnameseText = Field(description="the result the citizen receives, in Vietnamese")
-    template: Slug = Field(description="key of the result document template in dossiers/forms")
+    template: Slug | None = Field(
+        default=None, description="key of the result document template in dossiers/forms"
+    )
+    number_symbol: str | None = Field(
+        default=None,
+        pattern=r"^[^\W_]+(?:[-.][^\W_]+)*$",
+        description="ký hiệu of the result's numbering book (12/TLKS); overrides the template's",
+    )
+
+    @property
+    def draftable(self) -> bool:
+        return self.template is not None
 
 
 class Procedure(_Frozen):
@@ -131,11 +146,22 @@ class Procedure(_Frozen):
         present = set(kinds_present)
         return [c for c in self.components if c.required and c.kind not in present]
 
+    def draft_template(self) -> str:
+        """The result template's key; `BadArgumentError` for a result motcua cannot draft."""
+        if self.result.template is None:
+            raise BadArgumentError(
+                f"thủ tục {self.key} ({self.name}): motcua không soạn được kết quả "
+                f'"{self.result.name}"',
+                hint="tải lên kết quả đã ký hoặc bản quét (upload the signed or scanned result)",
+            )
+        return self.result.template
+
     def component(self, kind: str) -> Component | None:
         return next((c for c in self.components if c.kind == kind), None)
 
     def label_of(self, kind: str) -> str:
-        """The Vietnamese label of a component, or "Giấy tờ khác" when it is not one."""
+        """The Vietnamese label of a document kind; "Giấy tờ khác" for one the procedure does
+        not list (a raw key such as `unknown` is never shown to a citizen)."""
         found = self.component(kind)
         return found.label if found else OTHER_DOCUMENT_LABEL
 
@@ -199,14 +225,22 @@ def load_procedure(path: Path) -> Procedure:
     return procedure
 
 
-def load_catalogue(directory: Path | None = None) -> Catalogue:
-    """All `*.yaml` procedures of `directory` (default: the ones shipped with motcua)."""
+def load_catalogue(directory: Path | None = None, *, home: Path | None = None) -> Catalogue:
+    """All `*.yaml` procedures of `directory` (default: the ones shipped with motcua).
+
+    With `home` (MOTCUA_HOME), the office's own procedures in `<home>/procedures/*.yaml` (those
+    `motcua procedures import` writes) join them; an office file with the key of a shipped one
+    replaces it (an office may correct a fee or a code for its province).
+    """
     folder = directory or PROCEDURES_DIR
     if not folder.is_dir():
         raise ConfigurationError(f"{folder}: no such procedure folder")
+    paths = {path.stem: path for path in sorted(folder.glob("*.yaml"))}
+    if home is not None and office_procedures_dir(home).is_dir():
+        paths.update({p.stem: p for p in sorted(office_procedures_dir(home).glob("*.yaml"))})
     procedures: dict[str, Procedure] = {}
     by_code: dict[str, str] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for path in paths.values():
         procedure = load_procedure(path)
         other = by_code.get(procedure.national_code)
         if other is not None:
@@ -219,6 +253,11 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     if not procedures:
         raise ConfigurationError(f"{folder}: no procedure files (*.yaml)")
     return Catalogue(procedures)
+
+
+def office_procedures_dir(home: Path) -> Path:
+    """Where an office's own (imported) procedure files live: `<home>/procedures`."""
+    return home / "procedures"
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:

@@ -37,6 +37,8 @@ _COMMAND_MODULES = [
     "dossier",
     "issue",
     "lifecycle",
+    "procedures",
+    "forms",
     "maintenance",
     "ocr",
     "sign",

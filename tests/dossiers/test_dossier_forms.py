@@ -285,3 +285,44 @@ def test_signing_body() -> None:
     centre = Office(name="Trung tâm Phục vụ hành chính công xã Hòa Tiến")
     assert centre.signing_body == "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG XÃ HÒA TIẾN"
     assert Office(name="x", collective="Hội đồng nhân dân").signing_body == "HỘI ĐỒNG NHÂN DÂN"
+
+
+def test_result_number_is_printed(tmp_path: Path, office: Office) -> None:
+    def render(name: str, **extra: str) -> str:
+        render_result(
+            "trich-luc-khai-sinh",
+            tmp_path / name,
+            fields={**BIRTH_FIELDS, "registration_number": "99/typed"},
+            office=office,
+            dossier_code=CODE,
+            issued_on=dt.date(2026, 4, 24),
+            **extra,
+        )
+        return text_of(tmp_path / name)
+
+    numbered = render("numbered.pdf", result_number="12/TLKS")
+    assert "Số: 12/TLKS" in numbered and "99/typed" not in numbered  # the book's number wins
+    assert "Số: 99/typed" in render("typed.pdf")
+    render_result(
+        "loi-chung-ban-sao",
+        tmp_path / "copy.pdf",
+        fields={"document_title": "Bằng tốt nghiệp", "book_number": "01/2026-SCT/BS"},
+        office=office,
+        dossier_code=CODE,
+        issued_on=dt.date(2026, 4, 24),
+        result_number="7/SCT-BS",
+    )
+    assert "Số chứng thực: 7/SCT-BS" in text_of(tmp_path / "copy.pdf")
+
+
+def test_unnumbered_result_prints_a_blank(tmp_path: Path, office: Office) -> None:
+    fields = {k: v for k, v in BIRTH_FIELDS.items() if k != "registration_number"}
+    render_result(
+        "trich-luc-khai-sinh",
+        tmp_path / "blank.pdf",
+        fields=fields,
+        office=office,
+        dossier_code=CODE,
+        issued_on=dt.date(2026, 4, 24),
+    )
+    assert "Số: …………" in text_of(tmp_path / "blank.pdf")

@@ -29,7 +29,10 @@ def test_shipped_procedures(catalogue: Catalogue) -> None:
 
 
 def test_every_result_template_exists(catalogue: Catalogue) -> None:
-    assert {p.result.template for p in catalogue} <= set(template_keys())
+    # a procedure without a template has its result uploaded; every template named exists
+    named = {p.result.template for p in catalogue if p.result.template is not None}
+    assert named <= set(template_keys())
+    assert {"trich-luc-khai-sinh", "loi-chung-ban-sao", "xac-nhan-tinh-trang-hon-nhan"} <= named
 
 
 def test_missing_components(catalogue: Catalogue) -> None:
@@ -51,7 +54,7 @@ def test_due_date_follows_the_procedure(catalogue: Catalogue) -> None:
 
 def test_unknown_procedure(catalogue: Catalogue) -> None:
     with pytest.raises(BadArgumentError, match="dang-ky-khai-sinh"):
-        catalogue.get("dang-ky-ket-hon")
+        catalogue.get("cap-giay-phep-xay-dung")
 
 
 def _copy_catalogue(tmp_path: Path) -> Path:
@@ -108,3 +111,67 @@ def test_duplicate_national_codes_are_refused(tmp_path: Path) -> None:
     (folder / "chung-thuc-ban-sao-2.yaml").write_text(twin, encoding="utf-8")
     with pytest.raises(ConfigurationError, match=r"2\.000815 is also used by chung-thuc-ban-sao"):
         load_catalogue(folder)
+
+
+def test_the_commune_desk_catalogue(catalogue: Catalogue) -> None:
+    keys = {p.key for p in catalogue}
+    assert len(catalogue) >= 15
+    assert {
+        "dang-ky-khai-sinh",
+        "dang-ky-ket-hon",
+        "dang-ky-khai-tu",
+        "dang-ky-nhan-cha-me-con",
+        "thay-doi-cai-chinh-ho-tich",
+        "cap-ban-sao-trich-luc-ho-tich",
+        "xac-nhan-tinh-trang-hon-nhan",
+        "chung-thuc-ban-sao",
+        "chung-thuc-chu-ky",
+        "chung-thuc-hop-dong",
+    } <= keys
+    assert {p.field for p in catalogue} == {"Hộ tịch", "Chứng thực"}
+    assert len({p.national_code for p in catalogue}) == len(catalogue)
+    for p in catalogue:
+        assert p.required_kinds, p.key
+        assert p.name == nfc(p.name) and all(c.label == nfc(c.label) for c in p.components)
+    contract = catalogue.get("chung-thuc-hop-dong")
+    assert contract.processing.label_vi == "2 ngày làm việc"
+    assert contract.fee.label_vi == "50.000 đồng"
+    marriage = catalogue.get("dang-ky-ket-hon")
+    assert not marriage.result.draftable and marriage.result.number_symbol == "ĐKKH"
+    with pytest.raises(BadArgumentError, match="không soạn được kết quả"):
+        marriage.draft_template()
+    assert catalogue.get("dang-ky-khai-sinh").draft_template() == "trich-luc-khai-sinh"
+
+
+def test_result_number_symbols(catalogue: Catalogue) -> None:
+    from dossiers.forms.results import number_symbol
+
+    assert number_symbol(catalogue.get("dang-ky-khai-sinh")) == "TLKS"  # from its template
+    assert number_symbol(catalogue.get("chung-thuc-ban-sao")) == "SCT-BS"
+    assert number_symbol(catalogue.get("dang-ky-khai-tu")) == "TLKT"  # from the procedure
+    symbols = [number_symbol(p) for p in catalogue]
+    assert None not in symbols and len(set(symbols)) == len(symbols)  # one book each
+
+
+def test_unlisted_kinds_read_giay_to_khac(catalogue: Catalogue) -> None:
+    copy = catalogue.get("chung-thuc-ban-sao")
+    assert copy.label_of("unknown") == "Giấy tờ khác"
+    assert copy.label_of("cccd") == "Giấy tờ khác"  # not a component of this procedure
+    assert copy.label_of("ban-chinh").startswith("Bản chính")
+
+
+def test_office_procedures_join_the_shipped_ones(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / "procedures").mkdir(parents=True)
+    source = (PROCEDURES_DIR / "chung-thuc-ban-sao.yaml").read_text(encoding="utf-8")
+    (home / "procedures" / "chung-thuc-ban-sao.yaml").write_text(
+        source.replace("amount_vnd: 2000", "amount_vnd: 3000"), encoding="utf-8"
+    )
+    shipped = load_catalogue()
+    merged = load_catalogue(home=home)
+    assert len(merged) == len(shipped)
+    assert merged.get("chung-thuc-ban-sao").fee.amount_vnd == 3000  # the office's file wins
+    assert (
+        load_catalogue(home=tmp_path / "nothing-here").procedures.keys()
+        == shipped.procedures.keys()
+    )

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from dossiers.calendar import Timeliness, timeliness
-from dossiers.procedures import OTHER_DOCUMENT_LABEL, Procedure
+from dossiers.procedures import OTHER_DOCUMENT_KIND, OTHER_DOCUMENT_LABEL, Procedure
 from motcua.errors import BadArgumentError
 from motcua.types import mask_id, nfc
 
@@ -69,7 +69,7 @@ ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "s
 # The fields that name the citizen who hands the dossier in, by document kind, best first.
 CITIZEN_FIELDS = (("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"), ("cccd", "ho_ten"))
 # The component key of a document that is none of the procedure's components ("Giấy tờ khác").
-OTHER_COMPONENT = "khac"
+OTHER_COMPONENT = OTHER_DOCUMENT_KIND
 _ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
 
 

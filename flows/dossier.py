@@ -262,7 +262,7 @@ def confirm_components(
     office: Office, code: str, assignment: Mapping[int, str | None], *, actor: str
 ) -> Outcome:
     """The clerk confirms or changes which component each document is (position → component
-    key, None or "khac" for other paper); completeness follows, and the form with it."""
+    key, None or "giay-to-khac" for other paper); completeness follows, and the form with it."""
     dossier = office.register.get(code)
     clean = {p: (None if k in (None, "", OTHER_COMPONENT) else k) for p, k in assignment.items()}
     updated = office.register.assign_components(code, _procedure(office, dossier), clean)

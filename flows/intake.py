@@ -407,9 +407,9 @@ def intake_dossier(
     """Take in one dossier; returns the `motcua intake --json` object.
 
     `components` maps a file (its path or name) to the procedure component the clerk says it
-    is (`khac` for other paper), over the guess from its recognised kind. `actor` is who took
-    it in (default: this machine's user, `cli:<user>`); `reference` names the job a failure is
-    journaled under (default: the procedure).
+    is (`giay-to-khac` for other paper), over the guess from its recognised kind. `actor` is
+    who took it in (default: this machine's user, `cli:<user>`); `reference` names the job a
+    failure is journaled under (default: the procedure).
     """
     office = current_office()
     who = actor or cli_actor()

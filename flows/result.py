@@ -43,6 +43,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from dossiers.calendar import to_local
 from dossiers.forms.pdf import SignatureBox
 from dossiers.forms.results import RenderedResult, load_template, parse_date, render_result
+from dossiers.procedures import Catalogue, Procedure
 from dossiers.register import Dossier, Status
 from flows.context import Office, current_office
 from motcua.errors import BadArgumentError, CheckFailedError, ConfigurationError
@@ -395,12 +396,23 @@ def result_fields(template_key: str, dossier: Dossier) -> dict[str, Any]:
     return values
 
 
+def drafting_template(procedure: Procedure) -> str:
+    """The result template motcua drafts the procedure's result from; `CheckFailedError` when
+    it has none (its result is uploaded as a signed or scanned file instead)."""
+    if procedure.result.template is None:
+        raise CheckFailedError(
+            f"thủ tục {procedure.key} không có mẫu kết quả để soạn",
+            hint="tải lên kết quả đã ký hoặc bản quét kết quả",
+        )
+    return procedure.result.template
+
+
 def result_inputs(
     catalogue: Catalogue, dossier: Dossier, overrides: Mapping[str, str] | None = None
 ) -> ResultInputs:
     """The result's template, its fields with the values they would get, and what is missing,
     so a clerk can complete them before the draft is rendered."""
-    template_key = catalogue.get(dossier.procedure_key).result.template
+    template_key = drafting_template(catalogue.get(dossier.procedure_key))
     template = load_template(template_key)
     values = {**result_fields(template_key, dossier), **dict(overrides or {})}
     values = {k: v for k, v in values.items() if v not in (None, "")}
@@ -544,7 +556,7 @@ def _draft(
     office: Office, dossier_code: str, fields: Mapping[str, str] | None, signer_name: str | None
 ) -> Draft:
     dossier = _unsigned_dossier(office, dossier_code)
-    template = office.catalogue.get(dossier.procedure_key).result.template
+    template = drafting_template(office.catalogue.get(dossier.procedure_key))
     if dossier.status is Status.received:
         dossier = office.register.start_processing(dossier_code)
     rendered = render_task(office, dossier, template, signer_name, dict(fields or {}))

@@ -56,7 +56,7 @@ def print_intake_outcome(app: AppContext, result: dict[str, Any]) -> None:
     "components",
     multiple=True,
     metavar="KEY=FILE",
-    help="The component FILE is (repeatable; `khac`: other paper); overrides the guess.",
+    help="The component FILE is (repeatable; `giay-to-khac`: other paper); overrides the guess.",
 )
 @click.option("--received-at", default=None, help="ISO date-time of receipt (default now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")

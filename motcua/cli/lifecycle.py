@@ -136,7 +136,7 @@ def accept(app: AppContext, code: str, as_json: bool) -> None:
 @click.pass_obj
 def components(app: AppContext, code: str, assignment: tuple[str, ...], as_json: bool) -> None:
     """Confirm the documents' components (all as suggested, or POSITION=KEY to change one;
-    KEY `khac` for other paper)."""
+    KEY `giay-to-khac` for other paper)."""
     from flows import dossier as ops
 
     chosen: dict[int, str | None] = {}

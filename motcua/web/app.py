@@ -94,11 +94,23 @@ def create_app(settings: Settings) -> FastAPI:
         dossiers,
         intake,
         jobs,
+        lifecycle,
         reports,
         signing,
     )
 
-    for module in (auth, intake, dossiers, jobs, reports, archive, audit, accounts, signing):
+    for module in (
+        auth,
+        intake,
+        lifecycle,
+        dossiers,
+        jobs,
+        reports,
+        archive,
+        audit,
+        accounts,
+        signing,
+    ):
         app.include_router(module.pages)
         app.include_router(module.api)
 

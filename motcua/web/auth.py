@@ -46,8 +46,8 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """How the audit log names this principal."""
-        return f"{self.kind}:{self.name}"
+        """How the journal names this principal: `user:<login>`, `eoffice:<token name>`."""
+        return f"{'eoffice' if self.kind == 'token' else self.kind}:{self.name}"
 
     @property
     def role_label(self) -> str:

@@ -20,8 +20,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dossiers.calendar import VN_TZ
+from dossiers.dossier import file_name
 from dossiers.dossier import id_numbers as ids_in
-from dossiers.register import RESOLVED, Dossier, Status
+from dossiers.register import BEFORE_ACCEPTANCE, CLOSED, RESOLVED, Dossier, Status
 from flows import dossier as ops
 from motcua.errors import BadArgumentError, MotcuaError
 from motcua.settings import Settings
@@ -61,8 +62,11 @@ class DossierSummary(BaseModel):
 
 class DocumentOut(BaseModel):
     position: int
+    file_name: str
     kind: str
     kind_label: str
+    component: str | None = Field(description="the procedure component it is; null: other")
+    component_confirmed: bool
     sha256: str
     page_count: int | None
     fields: dict[str, Any]
@@ -82,6 +86,10 @@ class DossierDetail(DossierSummary):
     new_due_date: dt.date | None
     apology_issued_at: dt.datetime | None
     missing_components: list[str]
+    result_number: str | None
+    components: list[dict[str, Any]] = Field(
+        description="each component: key, label, required, files, positions, confirmed"
+    )
     documents: list[DocumentOut]
     history: list[StatusChangeOut]
 
@@ -156,8 +164,9 @@ def detail(services: Services, d: Dossier, *, reveal: bool) -> DossierDetail:
     try:
         procedure = services.catalogue.get(d.procedure_key)
         label_of: Callable[[str], str] = procedure.label_of
+        components = [c.to_json() for c in d.components(procedure)]
     except MotcuaError:
-        label_of = _same
+        label_of, components = _same, []
     base = summary(services, d).model_dump()
     if reveal:
         base["id_numbers"] = id_numbers(d)
@@ -168,9 +177,14 @@ def detail(services: Services, d: Dossier, *, reveal: bool) -> DossierDetail:
         new_due_date=d.new_due_date,
         apology_issued_at=d.apology_issued_at,
         missing_components=list(d.missing_components),
+        result_number=d.result_number,
+        components=components,
         documents=[
             DocumentOut(
                 position=doc.position,
+                file_name=file_name(doc.path),
+                component=doc.component,
+                component_confirmed=doc.confirmed,
                 kind=doc.kind,
                 kind_label=label_of(doc.kind),
                 sha256=doc.sha256,
@@ -531,9 +545,11 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
     dossier = _get(services, code)
     view = detail(services, dossier, reveal=principal.can(Permission.dossiers_update))
     try:
-        components = list(services.catalogue.get(dossier.procedure_key).components)
+        procedure = services.catalogue.get(dossier.procedure_key)
+        components = list(procedure.components)
+        states = dossier.components(procedure)
     except MotcuaError:
-        components = []
+        components, states = [], []
     names = account_names(services)
     review = {
         doc.position: {
@@ -551,17 +567,23 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
         {
             "d": view,
             "components": components,
+            "procedure_components": components,
+            "component_states": states,
+            "can_confirm_components": dossier.status in BEFORE_ACCEPTANCE,
+            "can_take_supplement": dossier.status is Status.supplement_requested,
+            "can_close": dossier.status not in RESOLVED | CLOSED,
             "review": review,
             # the form shows the values in full: only to who sees them in full and may correct
             "can_correct": principal.can(Permission.dossiers_update)
             and principal.can(Permission.dossiers_intake)
-            and dossier.status not in RESOLVED,
+            and dossier.status not in RESOLVED | CLOSED,
             "can_accept": dossier.status is Status.received,
             "can_request_supplement": dossier.status in (Status.received, Status.processing),
             "can_return": dossier.status is Status.result_signed,
             "can_print_receipt": dossier.due_date is not None,
             "can_print_supplement": dossier.status is Status.supplement_requested,
-            "can_apologise": dossier.due_date is not None and dossier.status not in RESOLVED,
+            "can_apologise": dossier.due_date is not None
+            and dossier.status not in RESOLVED | CLOSED,
             "result_actions": _result_actions(services, principal, dossier),
         },
     )

@@ -585,7 +585,7 @@ def _advance(row: DossierRow, status: Status, when: dt.datetime, note: str | Non
 
 def _check_supplement(row: DossierRow, files: Sequence[tuple[str, str]]) -> None:
     if row.status != Status.supplement_requested.value:
-        raise CheckFailedError(
+        raise BadArgumentError(
             f"hồ sơ {row.code} ({Status(row.status).label_vi}) không chờ bổ sung",
             hint="chỉ hồ sơ đang chờ bổ sung mới nhận giấy tờ bổ sung",
         )

@@ -40,6 +40,7 @@ RECEIPT_FILE = "giay-tiep-nhan.pdf"  # Mẫu 01
 SUPPLEMENT_FILE = "phieu-yeu-cau-bo-sung.pdf"  # Mẫu 02
 REFUSAL_FILE = "phieu-tu-choi.pdf"  # Mẫu 03
 APOLOGY_FILE = "phieu-xin-loi.pdf"  # Mẫu 04
+CONTROL_SHEET_FILE = "phieu-kiem-soat.pdf"  # Mẫu 05, printed again at every status change
 _NO_NAME = "……………………"
 
 
@@ -86,6 +87,8 @@ def _finish(
     forms: Mapping[str, Path] | None = None,
     changed: Sequence[str] = (),
 ) -> Outcome:
+    if event:
+        forms = {**(forms or {}), "control_sheet_pdf": control_sheet(office, dossier)}
     office.journal_event(
         actor=actor,
         action=action,
@@ -162,12 +165,28 @@ def print_supplement_request(
     )
 
 
+def control_sheet(office: Office, dossier: Dossier) -> Path:
+    """Mẫu 05, the processing control sheet, as the dossier's history stands now."""
+    from dossiers.forms.registers import render_control_sheet
+
+    form = render_control_sheet(
+        office.dossier_dir(dossier.code) / CONTROL_SHEET_FILE,
+        office=office.printed,
+        dossier=dossier,
+        procedure=_procedure(office, dossier),
+    )
+    path: Path = form.path
+    return path
+
+
 def intake_form(office: Office, dossier: Dossier) -> dict[str, Path]:
     """The form a dossier's intake (or a supplement) issues: Mẫu 01 when it is complete, else
-    Mẫu 02; as the `receipt_pdf` / `supplement_pdf` keys of the JSON contracts."""
+    Mẫu 02; as the `receipt_pdf` / `supplement_pdf` keys of the JSON contracts. Mẫu 05 is
+    printed beside it into the dossier's folder."""
+    sheet = {"control_sheet_pdf": control_sheet(office, dossier)}
     if dossier.status is Status.supplement_requested:
-        return {"supplement_pdf": print_supplement_request(office, dossier).path}
-    return {"receipt_pdf": print_receipt(office, dossier).path}
+        return {"supplement_pdf": print_supplement_request(office, dossier).path, **sheet}
+    return {"receipt_pdf": print_receipt(office, dossier).path, **sheet}
 
 
 def printed_notice(

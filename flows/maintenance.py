@@ -24,7 +24,6 @@ from prefect.cache_policies import NONE as NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dossiers.calendar import VN_TZ
-from dossiers.forms.notices import Citizen, render_apology
 from flows.context import current_office
 from motcua.errors import CheckFailedError
 from motcua.services import pdf_checker
@@ -92,9 +91,11 @@ def reindex_catalogue() -> dict[str, Any]:
 
 @flow(name="apologise-late-dossiers", log_prints=False)
 def apologise_late_dossiers(
-    today: str | None = None, reason: str = DEFAULT_APOLOGY_REASON
+    today: str | None = None, reason: str = DEFAULT_APOLOGY_REASON, actor: str = "system:flows"
 ) -> list[dict[str, Any]]:
     """Mẫu 04 for every late dossier that has none yet; returns what was issued."""
+    from flows import dossier as ops
+
     office = current_office()
     day = dt.date.fromisoformat(today) if today else dt.datetime.now(VN_TZ).date()
     calendar = office.register.calendar
@@ -103,26 +104,13 @@ def apologise_late_dossiers(
         procedure = office.catalogue.get(dossier.procedure_key)
         new_date = calendar.add_working_days(day, max(1, procedure.processing.working_days))
         assert dossier.due_date is not None  # overdue implies a due date
-        updated = office.register.record_apology(dossier.code, new_date)
-        assert updated.apology_issued_at is not None
-        letter = render_apology(
-            office.dossier_dir(dossier.code) / "phieu-xin-loi.pdf",
-            office=office.printed,
-            dossier_code=dossier.code,
-            citizen=Citizen(name=dossier.citizen_name or "……………………"),
-            procedure=procedure,
-            received_at=dossier.received_at,
-            due_date=dossier.due_date,
-            new_due_date=new_date,
-            reasons=[reason],
-            issued_on=updated.apology_issued_at.date(),
-        )
+        outcome = ops.apologise(office, dossier.code, new_date, [reason], actor=actor)
         issued.append(
             {
                 "dossier_code": dossier.code,
                 "due_date": dossier.due_date.isoformat(),
                 "new_due_date": new_date.isoformat(),
-                "apology_pdf": str(letter.path),
+                "apology_pdf": str(outcome.forms["apology_pdf"]),
             }
         )
     if issued:

@@ -34,8 +34,9 @@ def apologise(app: AppContext, day: str | None, reason: str | None, as_json: boo
             raise BadArgumentError(f"--date {day!r} is not YYYY-MM-DD") from None
     prepare_flows(app)
     from flows.maintenance import DEFAULT_APOLOGY_REASON, apologise_late_dossiers
+    from motcua.office import cli_actor
 
-    issued = apologise_late_dossiers(day, reason or DEFAULT_APOLOGY_REASON)
+    issued = apologise_late_dossiers(day, reason or DEFAULT_APOLOGY_REASON, cli_actor())
     if as_json:
         click.echo(json.dumps(issued, ensure_ascii=False))
         return

@@ -153,7 +153,7 @@ def test_incomplete_dossier_waits_for_the_supplement(
     assert supplied.history[-1].note == "bổ sung đủ: cccd"
     assert supplied.supplement_rounds == 1
     assert register.start_processing(dossier.code).status is Status.processing
-    with pytest.raises(CheckFailedError, match="không chờ bổ sung"):
+    with pytest.raises(BadArgumentError, match="không chờ bổ sung"):
         register.supplement_received(procedure, dossier.code, [card])
 
 

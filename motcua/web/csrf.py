@@ -1,15 +1,85 @@
-"""asgi-csrf on the python-multipart we pin: the CSRF token of an upload form.
+"""CSRF around asgi-csrf: the token bound to the session, and a multipart reader it can use.
+
+asgi-csrf checks a double-submit cookie: the `csrftoken` form field (or `x-csrftoken` header) must
+equal the `csrftoken` cookie, whatever cookie that is, so a token from another session passes
+(one planted from a sibling subdomain, say). `CsrfSessionBinding` sits between the session and
+asgi-csrf and binds the token to the session: see its docstring.
 
 asgi-csrf 0.11 reads the token of a multipart form with `FormParser(FileClass=...)`, an argument
 python-multipart 0.0.26 removed (simonw/asgi-csrf#38; the fix, #39, is not released): every
 upload form sent by a browser failed with a 500. `repair_multipart_csrf()` puts a streaming reader
 with the same contract in its place, only while the installed python-multipart lacks the
-argument; `create_app` calls it. Remove this module when asgi-csrf releases the fix.
+argument; `create_app` calls it. Remove that part when asgi-csrf releases the fix.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
+
+from itsdangerous.url_safe import URLSafeSerializer
+
+CSRF_COOKIE = "csrftoken"  # asgi-csrf's cookie name and signing namespace
+SESSION_NONCE = "csrf"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class CsrfSessionBinding:
+    """Make the session's own token the only one asgi-csrf accepts.
+
+    The token is a random nonce kept in the (signed) session, signed as asgi-csrf signs its
+    tokens. On the way in, the request's `csrftoken` cookie is replaced by this session's token,
+    so asgi-csrf compares the submitted token with it and refuses any other; on the way out, the
+    browser is sent that cookie whenever it holds another one. Signing in or out clears the
+    session, so each sign-in starts with a new token. Requests with an `Authorization` header
+    (API tokens, exempt from CSRF) pass untouched; an unsafe request without cookies keeps
+    asgi-csrf's treatment (no ambient authority to protect, except on the sign-in form).
+    """
+
+    def __init__(self, app: Any, signing_secret: str) -> None:
+        self.app = app
+        self._signer = URLSafeSerializer(signing_secret)
+
+    def token(self, session: dict[str, Any]) -> str:
+        """This session's token (a nonce is added to the session the first time)."""
+        nonce = session.get(SESSION_NONCE)
+        if not isinstance(nonce, str):
+            nonce = secrets.token_urlsafe(16)
+            session[SESSION_NONCE] = nonce
+        return str(self._signer.dumps(nonce, CSRF_COOKIE))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        if (
+            scope["type"] != "http"
+            or scope["path"].startswith("/static/")
+            or any(name == b"authorization" for name, _ in headers)
+        ):
+            await self.app(scope, receive, send)
+            return
+        session: dict[str, Any] = scope["session"]
+        pairs = [pair for name, value in headers if name == b"cookie"
+                 for pair in value.decode("latin-1").split(";") if pair.strip()]  # fmt: skip
+        prefix = CSRF_COOKIE + "="
+        sent = next((p.strip()[len(prefix) :] for p in pairs if p.strip().startswith(prefix)), None)
+        if scope["method"] in _SAFE_METHODS or pairs:
+            kept = [p.strip() for p in pairs if not p.strip().startswith(prefix)]
+            cookie = "; ".join([*kept, prefix + self.token(session)]).encode("latin-1")
+            headers = [(n, v) for n, v in headers if n != b"cookie"] + [(b"cookie", cookie)]
+            scope = {**scope, "headers": headers}
+
+        async def send_bound(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                bound = self.token(session)  # a new one when the route cleared the session
+                if bound != sent:
+                    theirs = (b"set-cookie", prefix.encode())  # asgi-csrf's own, unbound
+                    out = [(n, v) for n, v in message.get("headers", [])
+                           if not (n == theirs[0] and v.startswith(theirs[1]))]  # fmt: skip
+                    out.append((b"set-cookie", f"{prefix}{bound}; Path=/; SameSite=Lax".encode()))
+                    message = {**message, "headers": out}
+            await send(message)
+
+        await self.app(scope, receive, send_bound)
 
 
 async def _multipart_csrftoken(boundary: bytes, receive: Any) -> tuple[str | None, Any]:

@@ -21,6 +21,7 @@ from itsdangerous.url_safe import URLSafeSerializer
 
 CSRF_COOKIE = "csrftoken"  # asgi-csrf's cookie name and signing namespace
 SESSION_NONCE = "csrf"
+TOKEN_KEY = "motcua.csrftoken"  # scope key of the bound token's getter, for the pages
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -28,17 +29,21 @@ class CsrfSessionBinding:
     """Make the session's own token the only one asgi-csrf accepts.
 
     The token is a random nonce kept in the (signed) session, signed as asgi-csrf signs its
-    tokens. On the way in, the request's `csrftoken` cookie is replaced by this session's token,
-    so asgi-csrf compares the submitted token with it and refuses any other; on the way out, the
-    browser is sent that cookie whenever it holds another one. Signing in or out clears the
-    session, so each sign-in starts with a new token. Requests with an `Authorization` header
-    (API tokens, exempt from CSRF) pass untouched; an unsafe request without cookies keeps
-    asgi-csrf's treatment (no ambient authority to protect, except on the sign-in form).
+    tokens; a page asks for it with `scope[TOKEN_KEY]()` (the nonce is made on first use). On an
+    unsafe request the `csrftoken` cookie asgi-csrf compares with is replaced by this session's
+    token (by an unguessable one when the session has none), so any other token is refused; on
+    the way out the browser gets that cookie whenever it holds another one. Signing in or out
+    clears the session, so a session that had a token gets a new one. Requests with an
+    `Authorization` header (API tokens, exempt from CSRF) pass untouched, and a response that
+    used no token sets no cookie.
     """
 
     def __init__(self, app: Any, signing_secret: str) -> None:
         self.app = app
         self._signer = URLSafeSerializer(signing_secret)
+
+    def _sign(self, nonce: str) -> str:
+        return str(self._signer.dumps(nonce, CSRF_COOKIE))
 
     def token(self, session: dict[str, Any]) -> str:
         """This session's token (a nonce is added to the session the first time)."""
@@ -46,7 +51,7 @@ class CsrfSessionBinding:
         if not isinstance(nonce, str):
             nonce = secrets.token_urlsafe(16)
             session[SESSION_NONCE] = nonce
-        return str(self._signer.dumps(nonce, CSRF_COOKIE))
+        return self._sign(nonce)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
@@ -58,25 +63,27 @@ class CsrfSessionBinding:
             await self.app(scope, receive, send)
             return
         session: dict[str, Any] = scope["session"]
-        pairs = [pair for name, value in headers if name == b"cookie"
+        had_token = isinstance(session.get(SESSION_NONCE), str)
+        pairs = [pair.strip() for name, value in headers if name == b"cookie"
                  for pair in value.decode("latin-1").split(";") if pair.strip()]  # fmt: skip
         prefix = CSRF_COOKIE + "="
-        sent = next((p.strip()[len(prefix) :] for p in pairs if p.strip().startswith(prefix)), None)
-        if scope["method"] in _SAFE_METHODS or pairs:
-            kept = [p.strip() for p in pairs if not p.strip().startswith(prefix)]
-            cookie = "; ".join([*kept, prefix + self.token(session)]).encode("latin-1")
-            headers = [(n, v) for n, v in headers if n != b"cookie"] + [(b"cookie", cookie)]
-            scope = {**scope, "headers": headers}
+        sent = next((p[len(prefix) :] for p in pairs if p.startswith(prefix)), None)
+        if scope["method"] not in _SAFE_METHODS and pairs:
+            expected = self.token(session) if had_token else self._sign(secrets.token_hex(16))
+            cookie = "; ".join([*(p for p in pairs if not p.startswith(prefix)), prefix + expected])
+            headers = [(n, v) for n, v in headers if n != b"cookie"]
+            scope = {**scope, "headers": [*headers, (b"cookie", cookie.encode("latin-1"))]}
+        scope = {**scope, TOKEN_KEY: lambda: self.token(session)}
 
         async def send_bound(message: Any) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (
+                had_token or isinstance(session.get(SESSION_NONCE), str)
+            ):
                 bound = self.token(session)  # a new one when the route cleared the session
                 if bound != sent:
-                    theirs = (b"set-cookie", prefix.encode())  # asgi-csrf's own, unbound
-                    out = [(n, v) for n, v in message.get("headers", [])
-                           if not (n == theirs[0] and v.startswith(theirs[1]))]  # fmt: skip
-                    out.append((b"set-cookie", f"{prefix}{bound}; Path=/; SameSite=Lax".encode()))
-                    message = {**message, "headers": out}
+                    cookie = f"{prefix}{bound}; Path=/; SameSite=Lax".encode()
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"set-cookie", cookie)]}  # fmt: skip
             await send(message)
 
         await self.app(scope, receive, send_bound)

@@ -7,6 +7,7 @@ its keys are the field names below (`s3_endpoint = "s3.example.vn:9000"`). Secre
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -90,7 +91,21 @@ class Settings(BaseSettings):
     web_session_secret: SecretStr | None = Field(
         default=None, description="signs session cookies; unset = generated once under home"
     )
-    web_secure_cookies: bool = Field(default=False, description="cookies only over HTTPS")
+    web_public_url: str | None = Field(
+        default=None,
+        description="the address clerks open, e.g. https://motcua.xa.gov.vn/; an https address "
+        "makes cookies Secure by default",
+    )
+    web_secure_cookies: bool | None = Field(
+        default=None,
+        description="cookies only over HTTPS; unset = when web_public_url is https (a request "
+        "that came over HTTPS, directly or from a trusted proxy, always gets Secure cookies)",
+    )
+    web_trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; unset = none",
+    )
     upload_max_mb: float = Field(default=50.0, gt=0, description="largest uploaded file, MiB")
     web_job_workers: int = Field(
         default=1,
@@ -156,6 +171,28 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("web_public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// address")
+        return value
+
+    @field_validator("web_trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        entries = [part.strip() for part in value.split(",") if part.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from None
+        return ",".join(entries)
+
     @field_validator("unit_code")
     @classmethod
     def _unit_code_shape(cls, value: str) -> str:
@@ -180,6 +217,17 @@ class Settings(BaseSettings):
     @property
     def embedded_s3(self) -> bool:
         return self.s3_endpoint is None
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [entry for entry in self.web_trusted_proxies.split(",") if entry]
+
+    @property
+    def secure_cookies_always(self) -> bool:
+        """Secure on every cookie, not only on those sent over HTTPS."""
+        if self.web_secure_cookies is not None:
+            return self.web_secure_cookies
+        return (self.web_public_url or "").startswith("https://")
 
     @property
     def effective_catalog_url(self) -> str:

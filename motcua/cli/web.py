@@ -60,7 +60,8 @@ def serve(app: AppContext, host: str, port: int) -> None:
 
     application = create_app(app.settings)
     app.err.print(f"motcua web on http://{host}:{port}/ (OpenAPI at /openapi.json)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=True)
+    # proxy_headers off: the app itself believes X-Forwarded-* from MOTCUA_WEB_TRUSTED_PROXIES only
+    uvicorn.run(application, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @click.group("users")

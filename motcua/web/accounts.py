@@ -26,6 +26,7 @@ from motcua.types import nfc
 from motcua.web.db import open_engine, run
 from motcua.web.models import TokenRow, UserRow, WebBase, tables_named
 from motcua.web.permissions import Role
+from motcua.web.throttle import SignInThrottle as SignInThrottle  # where services.py finds it
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _TOKEN_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
@@ -146,6 +147,16 @@ class Accounts:
             return _user(row)
 
         return run(self.engine, change, what="accounts")
+
+    def end_sessions(self, user_id: int) -> None:
+        """Sign the account out everywhere: every session cookie issued so far stops working."""
+
+        def bump(session: Session) -> None:
+            row = session.get(UserRow, user_id)
+            if row is not None:
+                row.session_epoch += 1
+
+        run(self.engine, bump, what="accounts")
 
     def users(self) -> list[User]:
         return run(
@@ -313,32 +324,3 @@ def _token(row: TokenRow) -> ApiToken:
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
     )
-
-
-class SignInThrottle:
-    """Failed sign-ins counted per user name and per client address in a moving window.
-
-    In memory (the `limits` library's MemoryStorage): one `motcua serve` process is one office's
-    server; several processes would each count on their own.
-    """
-
-    def __init__(self, per_user: str = "5/15 minutes", per_address: str = "30/15 minutes") -> None:
-        from limits import parse
-        from limits.storage import MemoryStorage
-        from limits.strategies import MovingWindowRateLimiter
-
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._per_user = parse(per_user)
-        self._per_address = parse(per_address)
-
-    def allowed(self, username: str, address: str) -> bool:
-        return self._limiter.test(
-            self._per_user, "user", username.strip().lower()
-        ) and self._limiter.test(self._per_address, "address", address)
-
-    def failed(self, username: str, address: str) -> None:
-        self._limiter.hit(self._per_user, "user", username.strip().lower())
-        self._limiter.hit(self._per_address, "address", address)
-
-    def succeeded(self, username: str) -> None:
-        self._limiter.clear(self._per_user, "user", username.strip().lower())

@@ -1,7 +1,11 @@
 """The FastAPI application: middleware, error pages, routers. `create_app(settings)` builds it.
 
-Middleware, outermost first: the body size limit, signed-cookie sessions (Starlette's
-SessionMiddleware, itsdangerous), CSRF (asgi-csrf: double-submit cookie checked against the
+Middleware, outermost first: the trusted proxies' X-Forwarded-For/-Proto (only when
+`web_trusted_proxies` names some), `Secure` cookies over HTTPS, security headers and `no-store`,
+the body size limit, signed-cookie sessions (Starlette's SessionMiddleware, itsdangerous; the
+session names the account's session epoch, which sign-out, a password change and disabling bump,
+so the cookie is checked against the account on every request), the CSRF token bound to the
+session (`csrf.CsrfSessionBinding`), then CSRF (asgi-csrf: the token checked against the
 `csrftoken` form field or the `x-csrftoken` header on every unsafe request that carries cookies,
 and on the sign-in form always; Bearer-token API calls carry no cookies and are exempt).
 """
@@ -20,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from motcua import __version__
 from motcua.errors import (
@@ -32,7 +37,7 @@ from motcua.errors import (
 from motcua.settings import Settings
 from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
 from motcua.web.auth import session_secret as make_session_secret
-from motcua.web.csrf import repair_multipart_csrf
+from motcua.web.csrf import CsrfSessionBinding, repair_multipart_csrf
 from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
 from motcua.web.services import Services
 
@@ -65,16 +70,15 @@ def create_app(settings: Settings) -> FastAPI:
         asgi_csrf,
         signing_secret=derived_key(secret, "csrf"),
         always_protect={LOGIN_PATH},
-        cookie_secure=settings.web_secure_cookies,
         send_csrf_failed=_csrf_failed,
     )
+    app.add_middleware(CsrfSessionBinding, signing_secret=derived_key(secret, "csrf"))
     app.add_middleware(
         SessionMiddleware,
         secret_key=derived_key(secret, "session"),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",
-        https_only=settings.web_secure_cookies,
     )
     from motcua.web.uploads import BodySizeLimit
 
@@ -82,6 +86,11 @@ def create_app(settings: Settings) -> FastAPI:
         BodySizeLimit, max_bytes=services.upload_max_bytes * MAX_FILES_PER_REQUEST + 1024 * 1024
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecureCookies, always=settings.secure_cookies_always)
+    if settings.trusted_proxies:
+        # Outermost: the client address and scheme are settled before anything reads them. Only
+        # these proxies' X-Forwarded-For/-Proto count; `motcua serve` runs uvicorn without its own.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_error_handlers(app)
@@ -143,7 +152,9 @@ def _declare_bearer_auth(app: FastAPI) -> None:
 
 
 class SecurityHeaders:
-    """No framing (clickjacking), no MIME sniffing, no referrer leaving the site."""
+    """No framing (clickjacking), no MIME sniffing, no referrer leaving the site, and no copy of
+    any response in a cache (pages, API JSON and downloads carry personal data), unless the
+    route set its own Cache-Control; static files alone stay cacheable."""
 
     HEADERS: tuple[tuple[bytes, bytes], ...] = (
         (b"x-frame-options", b"DENY"),
@@ -160,12 +171,45 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        no_store = not scope["path"].startswith("/static/")
+
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *self.HEADERS]}
+                headers = [*message.get("headers", []), *self.HEADERS]
+                if no_store and not any(name == b"cache-control" for name, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class SecureCookies:
+    """`Secure` on the cookies of a request that came over HTTPS (directly, or from a trusted TLS
+    proxy's X-Forwarded-Proto), and on every cookie when `always` (an https public URL)."""
+
+    def __init__(self, app: Any, always: bool) -> None:
+        self.app = app
+        self.always = always
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not (self.always or scope.get("scheme") == "https"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(n, _secure(v) if n == b"set-cookie" else v)
+                           for n, v in message.get("headers", [])]  # fmt: skip
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
+
+
+def _secure(cookie: bytes) -> bytes:
+    attributes = [part.strip().lower() for part in cookie.split(b";")[1:]]
+    return cookie if b"secure" in attributes else cookie + b"; Secure"
 
 
 def _error_page(request: Request, status: int, title: str, detail: str | None = None) -> Response:

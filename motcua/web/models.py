@@ -28,7 +28,7 @@ class UserRow(WebBase):
     role: Mapped[str] = mapped_column(String(20), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    # Bumped when the password changes or the account is disabled: older sessions stop working.
+    # Bumped on sign-out, password change and disabling: every older session stops working.
     session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from dossiers.calendar import to_local
 from motcua.types import vn_date
 from motcua.web.auth import current_principal
+from motcua.web.csrf import TOKEN_KEY
 from motcua.web.permissions import Permission
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def render(
 ) -> HTMLResponse:
     """Render a page with what every page needs: the user, the CSRF token, flash messages."""
     services: Services = request.app.state.services
-    token_getter = request.scope.get("csrftoken")
+    token_getter = request.scope.get(TOKEN_KEY)  # the session's (csrf.CsrfSessionBinding)
     flashes = request.session.pop("flash", [])
     base = {
         "principal": current_principal(request),

@@ -44,9 +44,14 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(app: FastAPI, username: str, password: str = PASSWORD) -> TestClient:
-    """A client that signed in through the real form, CSRF token and all."""
-    client = TestClient(app)
+def sign_in(
+    app: FastAPI,
+    username: str,
+    password: str = PASSWORD,
+    address: tuple[str, int] = ("testclient", 50000),
+) -> TestClient:
+    """A client (from `address`) that signed in through the real form, CSRF token and all."""
+    client = TestClient(app, client=address)
     form = client.get("/login")
     assert form.status_code == 200
     response = client.post(

@@ -5,9 +5,10 @@ Frozen snapshots; `dossiers.register` reads and writes them. Times are Vietnam t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -302,3 +303,37 @@ def id_numbers(documents: Sequence[Mapping[str, Any]]) -> list[str]:
             if is_id and value.strip() and value.strip() not in found:
                 found.append(value.strip())
     return found
+
+
+def check_assignment(procedure: Procedure, documents: Sequence[DocumentIn]) -> None:
+    """Every named component is one of the procedure's; `BadArgumentError` names the first not."""
+    known = {c.kind for c in procedure.components}
+    for d in documents:
+        if d.component is not None and d.component not in known:
+            raise BadArgumentError(
+                f"{file_name(d.path)}: “{d.component}” không phải thành phần của thủ tục "
+                f"{procedure.key}",
+                hint="dùng một trong: " + ", ".join(sorted(known)),
+            )
+
+
+def suggest_component(procedure: Procedure, kind: str) -> str | None:
+    """The component a document of recognised `kind` most likely is, None for other paper."""
+    return kind if any(c.kind == kind for c in procedure.components) else None
+
+
+def suggested(procedure: Procedure, documents: Sequence[DocumentIn]) -> list[DocumentIn]:
+    """The documents with a component suggested from their kind where the clerk named none;
+    `BadArgumentError` for a named component the procedure does not have."""
+    check_assignment(procedure, documents)
+    return [
+        d
+        if d.component is not None or d.confirmed
+        else dataclasses.replace(d, component=suggest_component(procedure, d.kind))
+        for d in documents
+    ]
+
+
+def missing_components(procedure: Procedure, components: Iterable[str | None]) -> list[str]:
+    present = [c for c in components if c is not None]
+    return [c.kind for c in procedure.missing_components(present)]

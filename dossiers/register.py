@@ -18,7 +18,6 @@ Until the result is signed, a clerk may correct extracted fields; each field kee
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -47,6 +46,8 @@ from dossiers.dossier import (
     StatusChange,
     file_name,
     mask_field_value,
+    missing_components,
+    suggested,
 )
 from dossiers.models import ADDED_COLUMNS, Base, DocumentRow, DossierRow, StatusChangeRow
 from dossiers.procedures import Procedure, due_date
@@ -150,7 +151,7 @@ class DossierRegister:
         at = to_local(received_at or self._clock())
         key = idempotency_key(procedure.key, (d.sha256 for d in documents))
         documents = suggested(procedure, documents)
-        missing = _missing(procedure, (d.component for d in documents))
+        missing = missing_components(procedure, (d.component for d in documents))
         status = Status.supplement_requested if missing else Status.received
 
         def create(session: Session) -> tuple[DossierRow, bool]:
@@ -245,7 +246,9 @@ class DossierRegister:
             for i, d in enumerate(documents_in, start=start + 1):
                 row.documents.append(_document_row(i, d))
             asked = list(row.missing_components or ())
-            row.missing_components = _missing(procedure, (d.component for d in row.documents))
+            row.missing_components = missing_components(
+                procedure, (d.component for d in row.documents)
+            )
             if not row.missing_components:
                 # The time limit counts from the receipt of the complete dossier.
                 row.due_date = due_date(procedure, self.calendar, when)
@@ -382,7 +385,7 @@ class DossierRegister:
     ) -> None:
         """Completeness from the assignment; a dossier that became complete or incomplete before
         acceptance changes status, and its time limit counts from `when`."""
-        missing = _missing(procedure, (d.component for d in row.documents))
+        missing = missing_components(procedure, (d.component for d in row.documents))
         row.missing_components = missing
         if missing and row.status != Status.supplement_requested.value:
             row.status = Status.supplement_requested.value
@@ -596,40 +599,6 @@ def _check_supplement(row: DossierRow, files: Sequence[tuple[str, str]]) -> None
             f"tệp {file_name(again[0])} đã có trong hồ sơ {row.code}",
             hint="chỉ nộp các giấy tờ bổ sung mới",
         )
-
-
-def check_assignment(procedure: Procedure, documents: Sequence[DocumentIn]) -> None:
-    """Every named component is one of the procedure's; `BadArgumentError` names the first not."""
-    known = {c.kind for c in procedure.components}
-    for d in documents:
-        if d.component is not None and d.component not in known:
-            raise BadArgumentError(
-                f"{file_name(d.path)}: “{d.component}” không phải thành phần của thủ tục "
-                f"{procedure.key}",
-                hint="dùng một trong: " + ", ".join(sorted(known)),
-            )
-
-
-def suggest_component(procedure: Procedure, kind: str) -> str | None:
-    """The component a document of recognised `kind` most likely is, None for other paper."""
-    return kind if any(c.kind == kind for c in procedure.components) else None
-
-
-def suggested(procedure: Procedure, documents: Sequence[DocumentIn]) -> list[DocumentIn]:
-    """The documents with a component suggested from their kind where the clerk named none;
-    `BadArgumentError` for a named component the procedure does not have."""
-    check_assignment(procedure, documents)
-    return [
-        d
-        if d.component is not None or d.confirmed
-        else dataclasses.replace(d, component=suggest_component(procedure, d.kind))
-        for d in documents
-    ]
-
-
-def _missing(procedure: Procedure, components: Iterable[str | None]) -> list[str]:
-    present = [c for c in components if c is not None]
-    return [c.kind for c in procedure.missing_components(present)]
 
 
 def _document_row(position: int, d: DocumentIn) -> DocumentRow:

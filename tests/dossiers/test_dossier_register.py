@@ -119,7 +119,7 @@ def test_lifecycle_and_timeliness(register: DossierRegister, catalogue: Catalogu
         late.code
     ]
     assert late.is_overdue(dt.date(2026, 5, 5)) and not late.is_overdue(dt.date(2026, 5, 4))
-    with pytest.raises(BadArgumentError, match="not after the due date"):
+    with pytest.raises(BadArgumentError, match="phải sau ngày hẹn trả"):
         register.record_apology(late.code, dt.date(2026, 5, 4), at=at(2026, 5, 4, 16))
     apologised = register.record_apology(late.code, dt.date(2026, 5, 6), at=at(2026, 5, 4, 16))
     assert apologised.new_due_date == dt.date(2026, 5, 6)

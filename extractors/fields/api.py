@@ -9,6 +9,7 @@ exceptions; only a file that cannot be read at all raises `InputFileError`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -99,9 +100,11 @@ def extract_from_pages(
 ) -> Extraction:
     """Fields from pages already OCR'd (the flows OCR once). `qr` adds a card's QR values."""
     _check_kind(kind)
+    page_errors: tuple[str, ...] = ()
     if isinstance(pages, OcrResult):
         path = path or pages.path
         warnings = [*warnings, *pages.warnings]
+        page_errors = tuple(f"trang {p.number}: {p.error}" for p in pages.pages if p.error)
         pages = pages.pages
     text = "\n".join(page.text for page in pages)
     if kind == "auto":
@@ -109,8 +112,15 @@ def extract_from_pages(
         if kind == UNKNOWN and qr is not None:
             kind = "cccd"
     if kind == UNKNOWN:
-        return Extraction(kind=UNKNOWN, fields={}, warnings=(*warnings, UNKNOWN_KIND), path=path)
-    return extract_with_template(pages, templates()[kind], qr=qr, warnings=warnings, path=path)
+        return Extraction(
+            kind=UNKNOWN,
+            fields={},
+            warnings=(*warnings, UNKNOWN_KIND),
+            path=path,
+            page_errors=page_errors,
+        )
+    found = extract_with_template(pages, templates()[kind], qr=qr, warnings=warnings, path=path)
+    return replace(found, page_errors=page_errors) if page_errors else found
 
 
 def _ocr_card(crop: CardCrop) -> OcrPage:

@@ -177,7 +177,8 @@ def open_image_header(path: Path, limits: InputLimits) -> Any:
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # bomb warnings and "corrupt EXIF" notes: the gate's own checks answer for them
+            warnings.simplefilter("ignore")
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise _over(
@@ -254,7 +255,12 @@ def check_pdf(path: Path, limits: InputLimits) -> int:
         if count > limits.max_pages:
             raise _over(path, f"PDF có {count} trang", f"{limits.max_pages} trang", "max_pages")
         for index in range(count):
-            width, height = document.get_page_size(index)
+            try:
+                width, height = document.get_page_size(index)
+            except Exception as exc:  # a looping or broken page tree
+                raise InputFileError(
+                    path, f"PDF bị hỏng, trang {index + 1} không đọc được ({exc})", hint=HINT_RESCAN
+                ) from None
             if max(width, height) > long_pt or min(width, height) > short_pt:
                 raise _over(
                     path,

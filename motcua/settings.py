@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from motcua.errors import ConfigurationError
+from motcua.inputs import InputLimits
 
 DEFAULT_UNIT_CODE = "H40.29.10"  # QCVN 102:2016/BTTTT example used in Circular 01/2018 guidance
 
@@ -87,6 +88,27 @@ class Settings(BaseSettings):
         default=180.0, gt=0, description="seconds before a page is abandoned"
     )
     log_level: str = "WARNING"
+
+    # The input gate (motcua.inputs): every door refuses a file beyond these before decoding it.
+    input_max_mb: float = Field(
+        default=InputLimits.max_mb, gt=0, description="largest input file (ocr, extract...), MiB"
+    )
+    input_max_pages: int = Field(default=InputLimits.max_pages, ge=1, description="pages of a PDF")
+    input_max_frames: int = Field(
+        default=InputLimits.max_frames, ge=1, description="frames of a TIFF or other image"
+    )
+    input_max_megapixels: float = Field(
+        default=InputLimits.max_megapixels, gt=0, description="pixels of an image, millions"
+    )
+    input_max_side_px: int = Field(
+        default=InputLimits.max_side_px, ge=1, description="longest side of an image, pixels"
+    )
+    input_max_page_mm: float = Field(
+        default=InputLimits.max_page_mm, gt=0, description="long side of a PDF page, mm (A0)"
+    )
+    input_max_stream_mb: float = Field(
+        default=InputLimits.max_stream_mb, gt=0, description="one PDF stream, inflated, MiB"
+    )
 
     web_session_secret: SecretStr | None = Field(
         default=None, description="signs session cookies; unset = generated once under home"
@@ -213,6 +235,18 @@ class Settings(BaseSettings):
         if cls._config_file is not None and cls._config_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._config_file))
         return tuple(sources)
+
+    def input_limits(self) -> InputLimits:
+        """The input gate's bounds from these settings."""
+        return InputLimits(
+            max_mb=self.input_max_mb,
+            max_pages=self.input_max_pages,
+            max_frames=self.input_max_frames,
+            max_megapixels=self.input_max_megapixels,
+            max_side_px=self.input_max_side_px,
+            max_page_mm=self.input_max_page_mm,
+            max_stream_mb=self.input_max_stream_mb,
+        )
 
     @property
     def embedded_s3(self) -> bool:

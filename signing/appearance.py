@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from motcua.errors import InputFileError
+from motcua.pdfium import open_pdf
 from motcua.types import nfc
 from signing.images import compose_leader_image, pdf_font_path
 
@@ -179,28 +180,23 @@ def leader_box(
 
 
 def _find_text(pdf: bytes, page_index: int, text: str) -> tuple[float, float, float, float] | None:
-    import pypdfium2 as pdfium
-
     try:
-        document = pdfium.PdfDocument(pdf, password="")
-    except pdfium.PdfiumError:
+        with open_pdf(pdf) as document:
+            page = document[page_index]
+            textpage = page.get_textpage()
+            searcher = textpage.search(nfc(text), match_case=True)
+            last: tuple[int, int] | None = None
+            while (hit := searcher.get_next()) is not None:
+                last = hit
+            if last is None:
+                return None
+            start, count = last
+            boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
+    except InputFileError:
         return None
-    try:
-        page = document[page_index]
-        textpage = page.get_textpage()
-        searcher = textpage.search(nfc(text), match_case=True)
-        last: tuple[int, int] | None = None
-        while (hit := searcher.get_next()) is not None:
-            last = hit
-        if last is None:
-            return None
-        start, count = last
-        boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
-        return (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
-    finally:
-        document.close()
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )

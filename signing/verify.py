@@ -17,9 +17,10 @@ from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from motcua.errors import InputFileError
+from motcua.inputs import check_file
 from motcua.types import nfc
 from signing.sign import FIELD_PREFIX, VN_TZ, Level, Role
 from signing.signers import load_certificates
@@ -150,25 +151,17 @@ class _Context:
         )
 
 
-def _read(source: bytes | Path | str) -> tuple[bytes, str]:
-    if isinstance(source, bytes):
-        return source, "<bytes>"
-    path = Path(source)
-    try:
-        return path.read_bytes(), str(path)
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found", hint="check the path") from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
-
-
-def _open_reader(data: bytes, name: str) -> Any:
+def _open_reader(stream: BinaryIO, name: str) -> Any:
     from pyhanko.pdf_utils.reader import PdfFileReader
 
-    if not data.startswith(b"%PDF"):
-        raise InputFileError(name, "not a PDF file", hint="pass a PDF document")
+    head = stream.read(1024)
+    stream.seek(0)
+    if b"%PDF-" not in head:
+        raise InputFileError(
+            name, "không phải tệp PDF (not a PDF file)", hint="đưa tệp PDF (pass a PDF document)"
+        )
     try:
-        reader = PdfFileReader(BytesIO(data), strict=False)
+        reader = PdfFileReader(stream, strict=False)
         if reader.encrypted:
             result = reader.decrypt("")
             if getattr(result, "status", None) is not None and result.status.name == "FAILED":
@@ -224,15 +217,27 @@ def verify_pdf(
 
     `at`: validate as of that moment (default now). `fetch`: allow OCSP/CRL requests for
     signatures that do not embed their revocation data (soft-fail when unreachable).
-    Raises `InputFileError` only when the file itself cannot be read.
+    Raises `InputFileError` only when the file itself cannot be read. A path passes the input
+    gate (`motcua.inputs`: a regular file within `MOTCUA_INPUT_MAX_MB`...) and is read as a
+    stream, never whole into memory.
     """
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=VN_TZ)
+    if isinstance(source, bytes):
+        return _verify_stream(BytesIO(source), "<bytes>", trust, at, fetch)
+    path = Path(source)
+    check_file(path, pdf_only=True)
+    with path.open("rb") as handle:
+        return _verify_stream(handle, str(path), trust, at, fetch)
+
+
+def _verify_stream(
+    stream: BinaryIO, name: str, trust: Sequence[Path], at: datetime | None, fetch: bool
+) -> VerificationReport:
     from pyhanko.sign.fields import enumerate_sig_fields
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-    if at is not None and at.tzinfo is None:
-        at = at.replace(tzinfo=VN_TZ)
-    data, name = _read(source)
-    reader = _open_reader(data, name)
+    reader = _open_reader(stream, name)
     report = VerificationReport(path=name, at=at)
     certs, crls, ocsps = _dss(reader)
     context = _Context(

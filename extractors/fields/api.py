@@ -9,6 +9,7 @@ exceptions; only a file that cannot be read at all raises `InputFileError`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -20,11 +21,11 @@ from extractors.fields.engine import UNKNOWN, cross_read, extract_with_template,
 from extractors.fields.model import Extraction, QrPayload
 from extractors.fields.qr import QrError, decode_qr, parse_cccd_qr
 from extractors.fields.templates import templates
-from extractors.ocr import OcrOptions, OcrPage, OcrResult, ocr_document, ocr_image
-from motcua.errors import BadArgumentError, InputFileError
+from extractors.ocr import OcrOptions, OcrPage, OcrResult, PageRef, ocr_document, ocr_image
+from extractors.ocr.sources import load_page, page_refs
+from motcua.errors import BadArgumentError
 
 KINDS: Final = ("auto", "cccd", "to-khai-khai-sinh", "van-ban")
-_IMAGE_SUFFIXES: Final = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 Array = np.ndarray[Any, Any]
 
 NO_CARD: Final = "không tìm thấy thẻ trong ảnh (no card found in the photo)"
@@ -99,9 +100,11 @@ def extract_from_pages(
 ) -> Extraction:
     """Fields from pages already OCR'd (the flows OCR once). `qr` adds a card's QR values."""
     _check_kind(kind)
+    page_errors: tuple[str, ...] = ()
     if isinstance(pages, OcrResult):
         path = path or pages.path
         warnings = [*warnings, *pages.warnings]
+        page_errors = tuple(f"trang {p.number}: {p.error}" for p in pages.pages if p.error)
         pages = pages.pages
     text = "\n".join(page.text for page in pages)
     if kind == "auto":
@@ -109,8 +112,15 @@ def extract_from_pages(
         if kind == UNKNOWN and qr is not None:
             kind = "cccd"
     if kind == UNKNOWN:
-        return Extraction(kind=UNKNOWN, fields={}, warnings=(*warnings, UNKNOWN_KIND), path=path)
-    return extract_with_template(pages, templates()[kind], qr=qr, warnings=warnings, path=path)
+        return Extraction(
+            kind=UNKNOWN,
+            fields={},
+            warnings=(*warnings, UNKNOWN_KIND),
+            path=path,
+            page_errors=page_errors,
+        )
+    found = extract_with_template(pages, templates()[kind], qr=qr, warnings=warnings, path=path)
+    return replace(found, page_errors=page_errors) if page_errors else found
 
 
 def _ocr_card(crop: CardCrop) -> OcrPage:
@@ -144,17 +154,12 @@ def extract_from_image(image: Array, kind: str = "auto", *, path: str | None = N
     return extract_from_pages([page], kind, path=path)
 
 
-def _load_image(path: Path) -> Array | None:
-    if path.suffix.lower() not in _IMAGE_SUFFIXES:
+def _load_image(refs: Sequence[PageRef]) -> Array | None:
+    """A one-frame image file, decoded through the input gate's checks (BGR)."""
+    if len(refs) != 1 or refs[0].kind != "image":
         return None
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputFileError(
-            path,
-            "không đọc được ảnh (cannot decode the image)",
-            hint="check that the file is a complete JPEG/PNG/TIFF",
-        )
-    return image
+    image = load_page(refs[0]).image
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
 
 
 def extract_fields(
@@ -168,9 +173,8 @@ def extract_fields(
     if isinstance(source, OcrResult):
         return extract_from_pages(source, kind)
     path = Path(source)
-    if not path.is_file():
-        raise InputFileError(path, "không có tệp này (file not found)", hint="check the path")
-    image = _load_image(path)
+    refs = page_refs(path)  # the input gate: a file beyond its limits is refused undecoded
+    image = _load_image(refs)
     if image is not None and kind in ("auto", "cccd"):
         crop, payload, notes = read_card(image)
         if crop is not None:

@@ -834,7 +834,11 @@ def cross_read(primary: Extraction, second: Extraction) -> Extraction:
         if key not in fields and not other.needs_review:
             fields[key] = other
     warnings = tuple(w for w in primary.warnings if not _resolved(w, fields))
-    return Extraction(primary.kind, fields, warnings, primary.path)
+    page_errors = (
+        *primary.page_errors,
+        *(e for e in second.page_errors if e not in primary.page_errors),
+    )
+    return Extraction(primary.kind, fields, warnings, primary.path, page_errors)
 
 
 def _resolved(warning: str, fields: dict[str, Field]) -> bool:

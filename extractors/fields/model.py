@@ -39,6 +39,8 @@ class Extraction:
     fields: Mapping[str, Field]
     warnings: tuple[str, ...] = ()
     path: str | None = None
+    # pages that could not be read ("trang 2: ..."), also in `warnings`: the file failed in part
+    page_errors: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class Extraction:
             "kind": self.kind,
             "fields": {key: f.as_json() for key, f in self.fields.items()},
             "warnings": list(self.warnings),
+            "page_errors": list(self.page_errors),
         }
 
 

@@ -29,9 +29,10 @@ from extractors.ocr.cleanup import CleanupOptions
 from extractors.ocr.engine import PageTimeoutError
 from extractors.ocr.model import OcrPage, OcrResult
 from extractors.ocr.pipeline import recognise_page
-from extractors.ocr.sources import HINT_RESCAN, PageRef, iter_pages, load_page, page_refs
+from extractors.ocr.sources import PageRef, iter_pages, load_page, page_refs
 from extractors.ocr.textlayer import text_layer_page
 from motcua.errors import BadArgumentError, InputFileError, MotcuaError
+from motcua.inputs import HINT_RESCAN
 
 log = logging.getLogger("extractors.ocr")
 

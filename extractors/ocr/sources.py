@@ -8,7 +8,6 @@ empty, truncated, not an image, password-protected, or a decompression bomb.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,23 +15,25 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from motcua.errors import InputFileError
+from motcua.inputs import (
+    HINT_RESCAN,
+    InputLimits,
+    check_file,
+    check_image_size,
+    check_regular,
+    default_limits,
+    open_image_header,
+    read_head,
+    sniff_head,
+)
+from motcua.pdfium import page_image
 
 PDF_DPI = 300
-MAX_PIXELS = 180_000_000  # about an A0 sheet at 300 dpi; beyond that it is a bomb, not a scan
-HINT_RESCAN = "quét lại tài liệu, hoặc lưu thành PDF, PNG, JPEG, TIFF (scan again or re-export)"
 
 Kind = Literal["pdf", "image"]
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-    (b"II*\x00", "tiff"),
-    (b"MM\x00*", "tiff"),
-    (b"II+\x00", "tiff"),
-    (b"BM", "bmp"),
-)
 
 
 @dataclass(frozen=True)
@@ -59,95 +60,20 @@ class SourceImage:
 
 
 def sniff(path: Path) -> str:
-    """The file's format from its first bytes: pdf, png, jpeg, tiff, bmp or webp."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(1024)
-    except FileNotFoundError:
-        raise InputFileError(
-            path, "không có tệp này (no such file)", hint="kiểm tra đường dẫn"
-        ) from None
-    except IsADirectoryError:
-        raise InputFileError(
-            path, "là thư mục, không phải tệp (a folder)", hint="chỉ ra từng tệp trong thư mục"
-        ) from None
-    except OSError as exc:
-        raise InputFileError(path, f"không đọc được tệp (cannot be read: {exc.strerror})") from None
-    if not head:
-        raise InputFileError(path, "tệp rỗng (empty file, 0 bytes)", hint=HINT_RESCAN)
-    if b"%PDF-" in head:
-        return "pdf"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    raise InputFileError(
-        path,
-        "không phải ảnh hay PDF (not an image or PDF)",
-        hint="motcua đọc PDF, PNG, JPEG, TIFF",
-    )
+    """The format of a regular file from its first bytes: pdf, png, jpeg, tiff, bmp or webp."""
+    check_regular(path)
+    return sniff_head(path, read_head(path))
 
 
-def _open_pdf(path: Path) -> Any:
-    import pypdfium2 as pdfium
-
-    try:
-        return pdfium.PdfDocument(str(path))  # an empty user password is tried by PDFium itself
-    except pdfium.PdfiumError as exc:
-        if "password" in str(exc).lower():
-            raise InputFileError(
-                path,
-                "PDF được bảo vệ bằng mật khẩu (password-protected PDF)",
-                hint="xin bản không có mật khẩu, hoặc gỡ mật khẩu trước",
-            ) from None
-        raise InputFileError(path, f"PDF bị hỏng (damaged PDF: {exc})", hint=HINT_RESCAN) from None
-
-
-def _open_image(path: Path) -> Image.Image:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
-    except Image.DecompressionBombError:
-        raise InputFileError(
-            path, "ảnh quá lớn, không phải một trang scan (decompression bomb?)", hint=HINT_RESCAN
-        ) from None
-    except UnidentifiedImageError:
-        raise InputFileError(
-            path, "ảnh bị hỏng hoặc không hỗ trợ (damaged image)", hint=HINT_RESCAN
-        ) from None
-    except OSError as exc:
-        raise InputFileError(
-            path, f"không đọc được ảnh (cannot read: {exc})", hint=HINT_RESCAN
-        ) from None
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        image.close()
-        raise InputFileError(
-            path,
-            f"ảnh {width}×{height} điểm ảnh, quá lớn, không phải một trang scan (too large)",
-            hint="quét ở 300 dpi",
-        )
+def _open_image(path: Path, limits: InputLimits | None = None) -> Image.Image:
+    image: Image.Image = open_image_header(path, limits or default_limits())
     return image
 
 
-def page_refs(path: Path | str) -> list[PageRef]:
-    """Check that `path` is a readable image or PDF and list its pages (nothing decoded)."""
-    path = Path(path)
-    fmt = sniff(path)
-    if fmt == "pdf":
-        document = _open_pdf(path)
-        try:
-            count = len(document)
-        finally:
-            document.close()
-        if count == 0:
-            raise InputFileError(path, "PDF không có trang nào (no pages)", hint=HINT_RESCAN)
-        return [PageRef(str(path), "pdf", i, fmt) for i in range(count)]
-    with _open_image(path) as image:
-        frames = int(getattr(image, "n_frames", 1))
-    return [PageRef(str(path), "image", i, fmt) for i in range(frames)]
+def page_refs(path: Path | str, limits: InputLimits | None = None) -> list[PageRef]:
+    """Pass `path` through the input gate and list its pages (nothing decoded)."""
+    info = check_file(path, limits)
+    return [PageRef(str(info.path), info.kind, i, info.format) for i in range(info.count)]
 
 
 def _guess_dpi(info: Any, size: tuple[int, int]) -> float:
@@ -176,49 +102,41 @@ def to_array(image: Image.Image) -> np.ndarray[Any, Any]:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
-def load_image_frame(path: Path, index: int) -> tuple[Image.Image, float]:
+def load_image_frame(
+    path: Path, index: int, limits: InputLimits | None = None
+) -> tuple[Image.Image, float]:
     """One frame of an image file, decoded, EXIF orientation applied, and its dpi."""
-    image = _open_image(path)
+    limits = limits or default_limits()
+    check_regular(path, limits)
+    image = _open_image(path, limits)
     try:
         if index:
             image.seek(index)
+            check_image_size(path, image.size, limits)  # each frame has its own header
         image.load()
         dpi = _guess_dpi(image.info, image.size)
         upright = ImageOps.exif_transpose(image)
         if upright is not image:
             upright.load()
         return upright if upright is not None else image, dpi
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except InputFileError:
+        image.close()
+        raise
+    except Exception as exc:  # Pillow reports damaged data in many ways
+        image.close()
         truncated = "truncated" in str(exc).lower()
         reason = "bị cắt cụt (truncated)" if truncated else f"bị hỏng (damaged: {exc})"
         raise InputFileError(path, f"ảnh {reason}", hint=HINT_RESCAN) from None
 
 
-def render_pdf_page(path: Path, index: int, dpi: float = PDF_DPI) -> SourceImage:
-    """Rasterise one PDF page (BGR) at `dpi`, lowered if the page would exceed `MAX_PIXELS`."""
-    document = _open_pdf(path)
-    try:
-        page = document[index]
-        width_pt, height_pt = page.get_size()
-        scale = dpi / 72.0
-        if width_pt * height_pt * scale * scale > MAX_PIXELS:
-            scale = (MAX_PIXELS / (width_pt * height_pt)) ** 0.5
-        bitmap = page.render(scale=scale)
-        array = np.array(bitmap.to_numpy(), copy=True)
-        # free PDFium's buffers now, not when the garbage collector gets round to them
-        bitmap.close()
-        page.close()
-        if array.ndim == 3 and array.shape[2] == 4:
-            array = cv2.cvtColor(array, cv2.COLOR_BGRA2BGR)
-        return SourceImage(index + 1, array, scale * 72.0)
-    except InputFileError:
-        raise
-    except Exception as exc:  # PDFium reports damage in many ways
-        raise InputFileError(
-            path, f"không dựng được trang {index + 1} (cannot render: {exc})"
-        ) from None
-    finally:
-        document.close()
+def render_pdf_page(
+    path: Path, index: int, dpi: float = PDF_DPI, limits: InputLimits | None = None
+) -> SourceImage:
+    """Rasterise one PDF page (BGR or grey) at `dpi`, lowered to stay within the pixel limit."""
+    limits = limits or default_limits()
+    image, drawn_dpi = page_image(path, index, dpi=dpi, max_pixels=limits.max_pixels)
+    with image:
+        return SourceImage(index + 1, to_array(image), drawn_dpi)
 
 
 def load_page(ref: PageRef) -> SourceImage:
@@ -235,3 +153,25 @@ def iter_pages(path: Path | str) -> Iterator[SourceImage]:
     """Page images of a file, one at a time (a 500-page PDF is never all in memory)."""
     for ref in page_refs(path):
         yield load_page(ref)
+
+
+def preview_image(path: Path | str, index: int, width: int) -> Image.Image:
+    """Page `index` (0-based) of a scan or PDF as an RGB or grey image at most `width` wide,
+    for page previews. `IndexError` for a page the file does not have."""
+    path = Path(path)
+    if sniff(path) == "pdf":
+        image, _ = page_image(path, index, dpi=PDF_DPI, width=width)
+    else:
+        with _open_image(path) as probe:
+            if not 0 <= index < int(getattr(probe, "n_frames", 1)):
+                raise IndexError(index)
+        frame, _ = load_image_frame(path, index)
+        with frame:
+            if frame.width > width:
+                height = max(1, round(frame.height * width / frame.width))
+                image = frame.resize((width, height), Image.Resampling.LANCZOS)
+            else:
+                image = frame.copy()
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    return image

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from extractors.ocr.model import OcrPage, Word
+from motcua.pdfium import open_pdf
 
 Verdict = Literal["good", "bad", "none"]
 MIN_LETTERS = 20
@@ -90,10 +91,7 @@ def read_text_layer(
     path: Path, index: int, dpi: float = 300.0
 ) -> tuple[str, tuple[Word, ...], int, int]:
     """(text, words with boxes in pixels at `dpi`, width px, height px) of one PDF page's layer."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(str(path))
-    try:
+    with open_pdf(path) as document:
         page = document[index]
         width_pt, height_pt = page.get_size()
         textpage = page.get_textpage()
@@ -127,8 +125,6 @@ def read_text_layer(
             round(width_pt * scale),
             round(height_pt * scale),
         )
-    finally:
-        document.close()
 
 
 def text_layer_page(path: Path, index: int) -> tuple[OcrPage | None, Judgement]:

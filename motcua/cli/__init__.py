@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from motcua import __version__
 from motcua.errors import ExitCode, MotcuaError
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     except MotcuaError as exc:
         if debug:
             traceback.print_exc()
-        err.print(f"[bold red]motcua:[/] {exc}", markup=True, highlight=False)
+        err.print(f"[bold red]motcua:[/] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(int(exc.exit_code))
     except click.exceptions.Abort:
         err.print("motcua: interrupted")
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             traceback.print_exc()
         err.print(
-            f"[bold red]motcua: internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]motcua: internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "  → run again with --debug for details and report it",
             markup=True,
             highlight=False,

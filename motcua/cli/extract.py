@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import click
 
 from motcua.cli import AppContext
-from motcua.errors import ExitCode, MotcuaError
+from motcua.cli.batch import Batch
 
 _KINDS = ["auto", "cccd", "to-khai-khai-sinh", "van-ban"]
 
@@ -33,28 +34,28 @@ def extract(app: AppContext, files: tuple[Path, ...], kind: str, as_json: bool) 
     """
     from extractors.fields import extract_fields
 
-    failed = 0
+    batch = Batch(app, "extract")
     for path in files:
-        try:
-            result = extract_fields(path, kind=kind)
-        except MotcuaError as exc:
-            if exc.exit_code != ExitCode.bad_input:
-                raise
-            failed += 1
-            app.err.print(f"[bold red]motcua:[/] {exc}", markup=True, highlight=False)
+        result = batch.run(path, partial(extract_fields, path, kind=kind))
+        if result is None:
             continue
+        for error in result.page_errors:
+            batch.say(f"{path}: {error}")
+        if result.page_errors:
+            batch.failed += 1  # as `ocr` counts the same file: a page that failed is a failure
         if as_json:
             click.echo(json.dumps(result.as_json(), ensure_ascii=False))
             continue
         _table(app, result.as_json())
-    if failed:
-        raise click.exceptions.Exit(int(ExitCode.bad_input))
+    batch.finish()
 
 
 def _table(app: AppContext, data: dict[str, object]) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{data['path']}  —  {data['kind']}", title_justify="left")
+    # file names and read values are user text: Text, never parsed as rich markup
+    table = Table(title=Text(f"{data['path']}  —  {data['kind']}"), title_justify="left")
     for column in ("trường", "giá trị", "độ tin cậy", "cần kiểm tra", "nguồn"):
         table.add_column(column)
     fields = data["fields"]
@@ -63,11 +64,11 @@ def _table(app: AppContext, data: dict[str, object]) -> None:
         value = field["value"]
         shown = "; ".join(value) if isinstance(value, list) else str(value)
         table.add_row(
-            key,
-            shown,
+            Text(key),
+            Text(shown),
             f"{field['confidence']:.2f}",
             "CÓ" if field["needs_review"] else "",
-            field["source"],
+            Text(str(field["source"])),
         )
     app.out.print(table)
     warnings = data["warnings"]

@@ -120,8 +120,8 @@ def issue(
         click.echo(json.dumps(result, ensure_ascii=False))
     else:
         app.out.print(f"[bold]{result['dossier_code']}[/]  kết quả đã ký ({result['level']})")
-        app.out.print(f"  tệp: {result['result_pdf']}")
-        app.out.print(f"  lưu trữ: {result['record_id']}")
+        app.out.print(f"  tệp: {result['result_pdf']}", markup=False)
+        app.out.print(f"  lưu trữ: {result['record_id']}", markup=False)
 
 
 # `motcua dossier issue`: attach to the dossier group defined by motcua.cli.dossier.

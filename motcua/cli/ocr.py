@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from motcua.cli import AppContext
-from motcua.errors import BadArgumentError, ExitCode, MotcuaError
+from motcua.cli.batch import Batch
+from motcua.errors import BadArgumentError, InputFileError
+
+if TYPE_CHECKING:
+    from extractors.ocr import OcrResult
 
 
 def _pdf_target(pdf: Path, source: Path, many: bool) -> Path:
@@ -72,39 +79,48 @@ def ocr(
         orientation=not no_cleanup,
         debug_images=debug_images,
     )
-    failed = 0
+    batch = Batch(app, "ocr")
     pool = new_pool(options) if options.workers() > 1 else None
+
+    def one(path: Path) -> OcrResult:
+        nonlocal pool
+        try:
+            result = ocr_document(path, options, pool=pool)
+        except BrokenProcessPool:
+            # a worker died (killed for memory?): this file failed, the next ones get a new pool
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            pool = new_pool(options)
+            raise InputFileError(
+                path,
+                "tiến trình OCR dừng đột ngột khi đọc tệp (an OCR worker died)",
+                hint="tệp có thể quá nặng; tách hoặc quét lại tài liệu",
+            ) from None
+        if pdf is not None:
+            write_searchable_pdf(path, result, _pdf_target(pdf, path, many))
+        return result
+
     try:
-        for index, path in enumerate(files):
-            try:
-                result = ocr_document(path, options, pool=pool)
-                if pdf is not None:
-                    write_searchable_pdf(path, result, _pdf_target(pdf, path, many))
-            except MotcuaError as exc:
-                if exc.exit_code != ExitCode.bad_input:
-                    raise
-                failed += 1
-                app.err.print(f"motcua ocr: {exc}", highlight=False, markup=False)
+        shown = 0
+        for path in files:
+            result = batch.run(path, partial(one, path))
+            if result is None:
                 continue
             for warning in result.warnings:
-                app.err.print(f"motcua ocr: {path}: {warning}", highlight=False, markup=False)
+                batch.say(f"{path}: {warning}")
             if result.warnings:
-                failed += 1
+                batch.failed += 1
             if as_json:
                 click.echo(json.dumps(result.as_json(), ensure_ascii=False))
             else:
-                if index:
+                if shown:
                     click.echo("\f", nl=False)
                 click.echo(result.text)
+                shown += 1
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    if failed:
-        app.err.print(
-            f"motcua ocr: {failed} of {len(files)} input(s) failed ({failed}/{len(files)} tệp lỗi)",
-            highlight=False,
-        )
-        raise click.exceptions.Exit(int(ExitCode.bad_input))
+    batch.finish()
 
 
 commands = [ocr]

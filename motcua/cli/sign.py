@@ -11,13 +11,19 @@ import logging
 import os
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from motcua.cli import AppContext
+from motcua.cli.batch import Batch
 from motcua.errors import BadArgumentError, ConfigurationError, InputFileError
+
+if TYPE_CHECKING:
+    from signing.verify import VerificationReport
 
 P12_ENV = "MOTCUA_P12_PASSWORD"
 PIN_ENV = "MOTCUA_PKCS11_PIN"
@@ -172,7 +178,7 @@ def sign(app: AppContext, /, source: Path, output: Path, batch: bool, **options:
             def done(path: Path, error: Exception | None) -> None:
                 progress.advance(task)
                 if error is not None:
-                    app.err.print(f"[red]not signed[/] {error}", highlight=False)
+                    app.err.print(f"[red]not signed[/] {escape(str(error))}", highlight=False)
 
             outcome = sign_batch(inputs, output, spec, signer, on_done=done)
     click.echo(f"signed {len(outcome.signed)} of {len(inputs)} PDF(s) into {output}")
@@ -200,49 +206,65 @@ _YES = {True: "có", False: "không"}
 
 
 @click.command("verify")
-@click.argument("path", type=_PathArg)
+@click.argument("paths", nargs=-1, required=True, type=_PathArg)
 @click.option("--trust", type=_PathArg, multiple=True, help="Trust anchors (PEM/DER).")
 @click.option("--at", "at_text", help="Validate as of this ISO 8601 moment.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report of each PDF.")
 @click.option("--offline", is_flag=True, help="Do not fetch OCSP/CRL over the network.")
 @click.pass_obj
 def verify(
     app: AppContext,
-    path: Path,
+    paths: tuple[Path, ...],
     trust: tuple[Path, ...],
     at_text: str | None,
     as_json: bool,
     offline: bool,
 ) -> None:
-    """Verify the signatures of a PDF. Exit 0 all valid and trusted, 1 not, 2 unreadable."""
-    from signing.verify import iso_vn, verify_pdf
+    """Verify the signatures of PDFs. Exit 0 all valid and trusted, 1 not, 2 a file unreadable.
+
+    Each file gets its report; an unreadable one its error, and the others go on."""
+    from signing.verify import verify_pdf
 
     _quiet_libraries(app)
-    report = verify_pdf(path, trust=list(trust), at=_parse_at(at_text), fetch=not offline)
-    if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(f"Tệp: {report.path}")
-        for error in report.errors:
-            click.echo(f"  ! {error}")
-        for sig in report.signatures:
-            mark = "HỢP LỆ" if sig.ok else "KHÔNG HỢP LỆ"
-            click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
-            click.echo(f"    người ký: {sig.signer or '-'}")
-            click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")
-            click.echo(
-                f"    toàn vẹn: {_YES[sig.intact]}; hợp lệ: {_YES[sig.valid]};"
-                f" tin cậy: {_YES[sig.trusted]}; phạm vi: {sig.coverage}"
-            )
-            for error in sig.errors:
-                click.echo(f"    ! {error}")
-        click.echo(
-            "Đủ chữ ký lãnh đạo và cơ quan: " + _YES[report.complete]
-            if report.signatures
-            else "Không có chữ ký."
+    at = _parse_at(at_text)
+    batch = Batch(app, "verify")
+    for path in paths:
+        report = batch.run(
+            path, partial(verify_pdf, path, trust=list(trust), at=at, fetch=not offline)
         )
-    if not report.ok:
-        raise click.exceptions.Exit(1)
+        if report is None:
+            continue
+        if as_json:
+            click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        else:
+            _print_report(report)
+        if not report.ok:
+            batch.checks_failed += 1
+    batch.finish()
+
+
+def _print_report(report: VerificationReport) -> None:
+    from signing.verify import iso_vn
+
+    click.echo(f"Tệp: {report.path}")
+    for error in report.errors:
+        click.echo(f"  ! {error}")
+    for sig in report.signatures:
+        mark = "HỢP LỆ" if sig.ok else "KHÔNG HỢP LỆ"
+        click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
+        click.echo(f"    người ký: {sig.signer or '-'}")
+        click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")
+        click.echo(
+            f"    toàn vẹn: {_YES[sig.intact]}; hợp lệ: {_YES[sig.valid]};"
+            f" tin cậy: {_YES[sig.trusted]}; phạm vi: {sig.coverage}"
+        )
+        for error in sig.errors:
+            click.echo(f"    ! {error}")
+    click.echo(
+        "Đủ chữ ký lãnh đạo và cơ quan: " + _YES[report.complete]
+        if report.signatures
+        else "Không có chữ ký."
+    )
 
 
 @click.group("pki")

@@ -8,6 +8,7 @@ for the intake endpoint; the accepted types are what scanners and phones produce
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import tempfile
@@ -111,12 +112,23 @@ async def receive_upload(
                 name, "tệp rỗng (empty file)", hint="chọn lại tệp (pick the file again)"
             )
         mime = check_type(head, name, allowed)
+        await asyncio.to_thread(_gate, Path(tmp), name)
         target = folder / f"{digest.hexdigest()}{allowed[mime]}"
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return CheckedUpload(target, name, mime, size, digest.hexdigest())
+
+
+def _gate(path: Path, name: str) -> None:
+    """The input gate (pages, pixels, frames, bombs) on the received bytes, naming the upload."""
+    from motcua.inputs import check_file
+
+    try:
+        check_file(path)
+    except InputFileError as exc:
+        raise InputFileError(name, exc.reason, hint=exc.hint) from None
 
 
 def _mib(n: int) -> str:

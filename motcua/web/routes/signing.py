@@ -58,7 +58,6 @@ import io
 import logging
 import secrets
 import tempfile
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -102,7 +101,6 @@ ResultReader = Annotated[Principal, Depends(require(Permission.results_read))]
 MAX_BATCH = 50  # results one job signs
 THUMB_WIDTH = 240
 PAGE_WIDTH = 1000
-_PDFIUM = threading.Lock()  # PDFium is not thread-safe; pages render one at a time
 
 
 # --- the flows, run in this process on the web server's own office ---------------------------
@@ -719,21 +717,12 @@ def _result_pdf(services: Services, principal: Principal, code: str) -> Response
 
 
 def _page_png(path: Path, number: int, width: int) -> bytes:
-    import pypdfium2 as pdfium
+    from motcua.pdfium import page_image
 
-    with _PDFIUM:
-        document = pdfium.PdfDocument(str(path))
-        try:
-            if not 1 <= number <= len(document):
-                raise NotFound(f"trang {number}")
-            page = document[number - 1]
-            scale = min(width / max(page.get_width(), 1.0), 200 / 72)
-            bitmap = page.render(scale=scale)
-            image = bitmap.to_pil().copy()
-            bitmap.close()
-            page.close()
-        finally:
-            document.close()
+    try:
+        image, _ = page_image(path, number - 1, dpi=200, width=width)
+    except IndexError:
+        raise NotFound(f"trang {number}") from None
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", compress_level=3)
     return out.getvalue()

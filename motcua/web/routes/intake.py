@@ -550,36 +550,14 @@ def render_page_png(path: Path, number: int, width: int = PAGE_WIDTH) -> bytes:
 
 
 def _render_page_png(path: Path, number: int, width: int) -> bytes:
-    from PIL import Image
+    from extractors.ocr.sources import preview_image
 
-    from extractors.ocr.sources import load_image_frame, sniff
-
-    if sniff(path) == "pdf":
-        import pypdfium2 as pdfium
-
-        try:
-            document = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            raise InputFileError(path, f"không mở được PDF (cannot open: {exc})") from None
-        try:
-            if not 1 <= number <= len(document):
-                raise NotFound(f"trang {number}")
-            page = document[number - 1]
-            scale = min(width / max(page.get_width(), 1.0), 300 / 72)
-            bitmap = page.render(scale=scale)
-            image = bitmap.to_pil().copy()  # the bitmap's memory goes with the document
-            bitmap.close()
-            page.close()
-        finally:
-            document.close()
-    else:
-        frame, _ = load_image_frame(path, number - 1)
-        with frame:
-            if frame.width > width:
-                height = max(1, round(frame.height * width / frame.width))
-                image = frame.resize((width, height), Image.Resampling.LANCZOS)
-            else:
-                image = frame.copy()
+    if number < 1:
+        raise NotFound(f"trang {number}")
+    try:
+        image = preview_image(path, number - 1, width)
+    except IndexError:
+        raise NotFound(f"trang {number}") from None
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     out = io.BytesIO()

@@ -283,9 +283,15 @@ def test_a_bad_upload_is_refused_and_nothing_is_kept(taken: Taken) -> None:
 
 @pytest.mark.slow
 def test_an_unreadable_scan_fails_the_job_with_a_readable_error(taken: Taken) -> None:
-    """JPEG by its first bytes, so it is taken; the flow cannot read it: the job says why."""
+    """A JPEG whose header is sound is taken; the flow cannot decode it: the job says why.
+    (A file whose header is already broken is refused at upload, naming it.)"""
     world, clerk = taken.world, taken.clerk
-    broken = ("files", ("cccd-hong.jpg", b"\xff\xd8\xff\xe0" + b"\x00hong" * 64, "image/jpeg"))
+    garbage = ("files", ("rac.jpg", b"\xff\xd8\xff\xe0" + b"\x00hong" * 64, "image/jpeg"))
+    r = clerk.post("/api/v1/dossiers", headers=csrf_header(clerk), files=[garbage],
+                   data={"procedure": "dang-ky-khai-sinh"})  # fmt: skip
+    assert r.status_code == 400 and r.json()["detail"].startswith("rac.jpg: ")
+    truncated = taken.files[1].read_bytes()[:3000]
+    broken = ("files", ("cccd-hong.jpg", truncated, "image/jpeg"))
     r = clerk.post("/api/v1/dossiers", headers=csrf_header(clerk), files=[broken],
                    data={"procedure": "dang-ky-khai-sinh"})  # fmt: skip
     assert r.status_code == 202, r.text

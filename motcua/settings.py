@@ -50,8 +50,16 @@ class Settings(BaseSettings):
     s3_endpoint: str | None = Field(
         default=None, description="host:port of an S3 server; unset = run the embedded one"
     )
-    s3_access_key: str | None = None
+    s3_access_key: str | None = Field(
+        default=None, description="the working identity: objects, retention, legal hold only"
+    )
     s3_secret_key: SecretStr | None = None
+    s3_setup_access_key: str | None = Field(
+        default=None,
+        description="the set-up identity (buckets, object lock, versioning, bucket policy); "
+        "used only to create missing buckets; unset = the working key",
+    )
+    s3_setup_secret_key: SecretStr | None = None
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     bucket_originals: str = "motcua-originals"

@@ -14,6 +14,7 @@ import pytest
 from motcua.cli import main
 from storage.record import record_prefix
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -29,6 +30,8 @@ def archive_env(motcua_home: Path, s3_config: S3Config, monkeypatch: pytest.Monk
     monkeypatch.setenv("MOTCUA_S3_ENDPOINT", s3_config.endpoint)
     monkeypatch.setenv("MOTCUA_S3_ACCESS_KEY", s3_config.access_key)
     monkeypatch.setenv("MOTCUA_S3_SECRET_KEY", s3_config.secret_key)
+    for key, value in setup_env(s3_config).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("MOTCUA_BUCKET_ARCHIVE", f"cli-a-{tag}")
     monkeypatch.setenv("MOTCUA_BUCKET_ORIGINALS", f"cli-o-{tag}")
     monkeypatch.setenv("MOTCUA_BUCKET_QUARANTINE", f"cli-q-{tag}")

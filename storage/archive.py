@@ -333,6 +333,7 @@ class Archive:
 
     def bucket_findings(self) -> list[Finding]:
         """Drift of each bucket's versioning, object lock, policy and lifecycle rules."""
+        self.ensure_buckets()  # created on first use, as by a put: a new office has no drift
         findings = []
         for expected in self.expected_buckets():
             problems = self._call(

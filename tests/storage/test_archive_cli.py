@@ -185,3 +185,27 @@ def test_archive_verify_revalidates_signed_pdfs(
     # an integrity finding
     code, out, _ = _run(capsys, "archive", "verify", ids["good"], "--offline")
     assert code == 0, out
+
+
+def test_verify_all_reports_a_record_the_catalogue_lost(
+    archive_env: str, motcua_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scan = tmp_path / "to-khai.txt"
+    scan.write_text("Tờ khai", encoding="utf-8")
+    code, out, err = _run(
+        capsys, "archive", "put", str(scan), "--dossier", "H40.29.10-261203-0007", "--json"
+    )
+    assert code == 0, err
+    record_id = json.loads(out)["record_id"]
+    code, out, _ = _run(capsys, "archive", "verify", "--all", "--json")
+    assert code == 0 and json.loads(out)["archive_findings"] == []
+
+    (motcua_home / "catalog.sqlite3").unlink()  # the catalogue is lost; the store keeps it
+    code, out, _ = _run(capsys, "archive", "verify", "--all", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert [(f["record_id"], f["problem"]) for f in report["archive_findings"]] == [
+        (record_id, "in the store but not in the catalogue (search misses it)")
+    ]
+    code, out, _ = _run(capsys, "archive", "verify", "--all")
+    assert code == 1 and f"✗ {record_id}: (catalogue): in the store but not" in out

@@ -28,22 +28,35 @@ def apply_private_umask() -> int:
 
 
 def loose_paths(home: Path, limit: int = _MAX_WALK) -> list[Path]:
-    """Files and folders under `home` (itself included) that the group or others may access."""
+    """Files and folders under `home` (itself included) that the group or others can reach: the
+    entry's own mode is loose and every folder above it up to `home` lets them through (what
+    sits in a 0700 folder is unreachable whatever its own mode, so it is not walked)."""
     if not home.exists():
         return []
     loose: list[Path] = []
     seen = 0
-    for root, _dirs, files in os.walk(home):
-        for entry in [Path(root), *(Path(root) / f for f in files)]:
+    for root, dirs, files in os.walk(home):
+        here = Path(root)
+        try:
+            here_mode = here.lstat().st_mode
+        except OSError:
+            dirs[:] = []
+            continue
+        if here_mode & 0o077:
+            loose.append(here)
+        if not here_mode & 0o011:  # nobody but the owner may enter: the rest is private
+            dirs[:] = []
+            continue
+        for name in files:
             seen += 1
             try:
-                mode = entry.lstat().st_mode
+                mode = (here / name).lstat().st_mode
             except OSError:
                 continue
             if stat.S_ISLNK(mode) or stat.S_ISSOCK(mode):
                 continue  # a socket's folder is what guards it
             if mode & 0o077:
-                loose.append(entry)
+                loose.append(here / name)
         if seen >= limit:
             break
     return loose

@@ -175,6 +175,10 @@ def _dir_size(path: Path) -> int:
     return total
 
 
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def _write_private(path: Path, text: str) -> None:
     write_private(path, text.encode())
 
@@ -201,7 +205,7 @@ class EmbeddedS3Server:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self._make_root()
-        with open(self.root / "lock", "w") as fh:
+        with open(self.root / "lock", "w", opener=_private_opener) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -304,7 +308,7 @@ class EmbeddedS3Server:
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             argv, env = self._command(ports)
             log.info("starting %s object store on 127.0.0.1:%d", self.program.kind, ports["s3"])
-            with open(self.log_file, "ab") as log_fh:
+            with open(self.log_file, "ab", opener=_private_opener) as log_fh:
                 self._child = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
@@ -333,6 +337,7 @@ class EmbeddedS3Server:
             except ServiceUnavailableError:
                 self._terminate(self._child.pid, grace=5.0)
                 raise
+            self._tighten_volume_info()
             return config
 
     def down(self, timeout: float = 60.0) -> bool:
@@ -428,6 +433,13 @@ class EmbeddedS3Server:
             f"-s3.config={identities_file}",
         ]
         return argv, env
+
+    def _tighten_volume_info(self) -> None:
+        # SeaweedFS writes its volume info files (*.vif) 0644 whatever the umask; the data
+        # folder is 0700, so they are unreachable anyway, but they are tightened too.
+        for path in self.data_dir.glob("*.vif"):
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
 
     def _wait_ready(self, config: S3Config, timeout: float, pid: int | None) -> None:
         """Wait until the working identity can write a small object and read it back."""

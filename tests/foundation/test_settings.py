@@ -137,7 +137,8 @@ def test_files_under_home_are_private_and_loose_ones_are_reported(
     # A file left 0644 by an older version: the start-up check names it, changes nothing.
     old = motcua_home / "dossiers" / "H40.29.10-261203-0001"
     old.mkdir(parents=True)
-    os.chmod(old, 0o755)
+    for folder in (motcua_home, motcua_home / "dossiers", old):
+        os.chmod(folder, 0o755)
     (old / "cccd.pdf").write_bytes(b"%PDF")
     os.chmod(old / "cccd.pdf", 0o644)
     scan = tmp_path / "to-khai.txt"
@@ -162,3 +163,24 @@ def test_files_under_home_are_private_and_loose_ones_are_reported(
     for path in (motcua_home / "pki").rglob("*"):
         if path.is_dir():
             assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_the_check_ignores_what_a_private_folder_hides(tmp_path: Path) -> None:
+    from motcua.files import loose_paths
+
+    home = tmp_path / "home"
+    (home / "s3" / "data").mkdir(parents=True)
+    os.chmod(home, 0o700)
+    os.chmod(home / "s3", 0o700)
+    (home / "s3" / "data" / "x.vif").write_text("{}")
+    os.chmod(home / "s3" / "data" / "x.vif", 0o644)
+    assert loose_paths(home) == []
+    os.chmod(home, 0o755)
+    os.chmod(home / "s3", 0o755)
+    os.chmod(home / "s3" / "data", 0o755)
+    assert loose_paths(home) == [
+        home,
+        home / "s3",
+        home / "s3" / "data",
+        home / "s3" / "data" / "x.vif",
+    ]

@@ -289,6 +289,13 @@ def test_store_files_are_private(s3_server: EmbeddedS3Server) -> None:
         assert ((s3_server.root / name).stat().st_mode & 0o777) == 0o600, name
     # no CA key is kept: nobody can mint another certificate the store accepts
     assert not list((s3_server.root / "tls").glob("ca*.key"))
+    # volume files and the filer's database follow the store's umask 077 (SeaweedFS writes
+    # *.vif 0644 regardless: the 0700 folders above keep them unreachable)
+    assert (s3_server.data_dir.stat().st_mode & 0o777) == 0o700
+    data = [p for p in s3_server.data_dir.rglob("*") if p.suffix != ".vif"]
+    assert any(p.suffix == ".dat" for p in data)
+    loose = [p for p in data if p.stat().st_mode & 0o077]
+    assert loose == []
 
 
 # -- the working key -----------------------------------------------------------------------

@@ -65,6 +65,8 @@ def test_archive_cli_round_trip(
     record_id = put["record_id"]
     assert put["created"] and put["files"][0]["name"] == "phieu-tiep-nhan.txt"
     assert (motcua_home / "catalog.sqlite3").is_file()  # SQLite under MOTCUA_HOME by default
+    # full ID numbers live in it: the owner's alone (umask 077 of every motcua process)
+    assert (motcua_home / "catalog.sqlite3").stat().st_mode & 0o077 == 0
 
     code, out, _ = _run(capsys, "archive", "search", "dang thi huong", "--json")
     hits = json.loads(out)

@@ -37,6 +37,23 @@ def s3_config(settings: Settings, *, start: bool = True) -> S3Config:
     return server.up() if start else server.config()
 
 
+def s3_setup_config(settings: Settings) -> S3Config | None:
+    """The set-up identity (bucket creation only): the embedded store's, or the configured one;
+    None when an external store has no set-up key configured (the working key then tries)."""
+    if settings.embedded_s3:
+        return embedded_s3(settings).setup_config()
+    if not settings.s3_setup_access_key or settings.s3_setup_secret_key is None:
+        return None
+    assert settings.s3_endpoint is not None
+    return S3Config(
+        endpoint=settings.s3_endpoint,
+        access_key=settings.s3_setup_access_key,
+        secret_key=settings.s3_setup_secret_key.get_secret_value(),
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+
+
 def archive(settings: Settings) -> Archive:
     """The write-once archive: buckets and catalogue from the settings, S3 from `s3_config`."""
     from storage.archive import Archive, Buckets
@@ -45,8 +62,9 @@ def archive(settings: Settings) -> Archive:
     settings.home.mkdir(parents=True, exist_ok=True)
     # an embedded server that restarts may pick other ports: let retries find it again
     resolve = embedded_s3(settings).config if settings.embedded_s3 else None
+    working = s3_config(settings)
     return Archive(
-        s3_config(settings),
+        working,
         Catalogue(settings.effective_catalog_url),
         Buckets(
             originals=settings.bucket_originals,
@@ -54,6 +72,7 @@ def archive(settings: Settings) -> Archive:
             quarantine=settings.bucket_quarantine,
         ),
         resolve_s3=resolve,
+        setup=s3_setup_config(settings),
     )
 
 

@@ -52,8 +52,16 @@ class Settings(BaseSettings):
     s3_endpoint: str | None = Field(
         default=None, description="host:port of an S3 server; unset = run the embedded one"
     )
-    s3_access_key: str | None = None
+    s3_access_key: str | None = Field(
+        default=None, description="the working identity: objects, retention, legal hold only"
+    )
     s3_secret_key: SecretStr | None = None
+    s3_setup_access_key: str | None = Field(
+        default=None,
+        description="the set-up identity (buckets, object lock, versioning, bucket policy); "
+        "used only to create missing buckets; unset = the working key",
+    )
+    s3_setup_secret_key: SecretStr | None = None
     s3_secure: bool = False
     s3_region: str = "us-east-1"
     bucket_originals: str = "motcua-originals"
@@ -276,19 +284,42 @@ class Settings(BaseSettings):
                 value = "********" if value.get_secret_value() else ""
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, str):
+                value = mask_url(value)
             out[name] = value
-        out["catalog_url"] = _mask_url(self.effective_catalog_url)
+        out["catalog_url"] = mask_url(self.effective_catalog_url)
         return out
 
 
-def _mask_url(url: str) -> str:
-    """Hide a password inside a database URL."""
-    from sqlalchemy.engine import make_url
+_SECRET_QUERY_KEYS = ("password", "passwd", "pwd", "secret", "token", "key", "signature", "sig")
 
+
+def mask_url(value: str) -> str:
+    """Hide the credentials inside a URL: the password (or a lone user token) of its userinfo
+    and secret-looking query values. Text that is not a URL comes back unchanged."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    if "://" not in value:
+        return value
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
+        parts = urlsplit(value)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user, has_password, _ = userinfo.partition(":")
+            # a lone userinfo is often a token (https://TOKEN@host): masked as well
+            netloc = f"{user}:***@{host}" if has_password else f"***@{host}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            masked = [
+                (k, "***" if any(s in k.lower() for s in _SECRET_QUERY_KEYS) else v)
+                for k, v in pairs
+            ]
+            query = urlencode(masked, safe="*")
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        return "***"  # unparseable: show nothing rather than a secret
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

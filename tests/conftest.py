@@ -20,6 +20,7 @@ import pytest
 
 from storage.s3 import S3Config
 from storage.server import EmbeddedS3Server
+from tests.s3_identities import register
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -36,13 +37,21 @@ def s3_server(s3_home: Path) -> Iterator[EmbeddedS3Server]:
     """The embedded object store, running for the whole test session."""
     server = EmbeddedS3Server(s3_home)
     server.up(timeout=180)
+    register(server)
     yield server
     server.down(timeout=60)
 
 
 @pytest.fixture(scope="session")
 def s3_config(s3_server: EmbeddedS3Server) -> S3Config:
+    """The working identity: objects, retention and legal holds, no bucket administration."""
     return s3_server.config()
+
+
+@pytest.fixture(scope="session")
+def s3_setup_config(s3_server: EmbeddedS3Server) -> S3Config:
+    """The set-up identity: creates buckets and their lock configuration."""
+    return s3_server.setup_config()
 
 
 def free_port() -> int:

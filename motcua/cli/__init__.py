@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from motcua import __version__
 from motcua.errors import ExitCode, MotcuaError
+from motcua.files import apply_private_umask, check_home
 from motcua.logs import configure_logging
 from motcua.memory import bound_allocator
 from motcua.settings import Settings, load_settings
@@ -93,6 +94,13 @@ def cli(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int)
     app = AppContext(config_file=config_file, debug=debug, verbose=verbose)
     ctx.obj = app
     configure_logging(level or "WARNING", tracebacks=debug)
+    apply_private_umask()  # before any file is made; inherited by servers, workers, flows
+    if ctx.invoked_subcommand is not None and not ctx.resilient_parsing:
+        try:
+            home = app.settings.home
+        except MotcuaError:
+            return  # the command itself reports the bad settings
+        check_home(home)
 
 
 def _register() -> None:
@@ -109,6 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI and turn every error into an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    apply_private_umask()
     bound_allocator()
     err = Console(stderr=True, soft_wrap=True)
     try:

@@ -7,6 +7,7 @@ module composes the audit with `signing.verify_pdf`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -213,26 +214,38 @@ def verify(
     offline: bool,
     as_json: bool,
 ) -> None:
-    """Fixity audit: re-hash every object, find hidden versions, re-check signed PDFs.
+    """Fixity audit: re-hash every object, find hidden versions, re-check signed PDFs, and check
+    the buckets' versioning, object lock, policy and lifecycle rules. With --all, also the
+    catalogue against the store: a record on one side only is a finding.
 
-    Exit 1 when anything is found; each finding names the record and the object.
+    Exit 1 when anything is found; each finding names the record (or bucket) and the object.
     """
+    from storage.audit import audit_archive
     from storage.record import check_record_id
 
     if not record_ids and not all_records:
         raise BadArgumentError("nothing to verify", hint="name record ids or pass --all")
     archive = _archive(app)
-    ids = archive.records() if all_records else [check_record_id(r) for r in record_ids]
     checker = _pdf_checker(trust, offline)
-    audits = [archive.verify(record_id, checker) for record_id in ids]
-    findings = [f for a in audits for f in a.findings]
+    if all_records:
+        whole = audit_archive(archive, checker)
+        audits, general = list(whole.audits), list(whole.general)
+    else:
+        ids = [check_record_id(r) for r in record_ids]
+        audits = [archive.verify(record_id, checker) for record_id in ids]
+        general = archive.bucket_findings()
+    findings = general + [f for a in audits for f in a.findings]
     if as_json:
         report: dict[str, Any] = {
+            "ok": not findings,
             "records": [a.as_dict() for a in audits],
+            "archive_findings": [dataclasses.asdict(f) for f in general],
             "pdf_signatures_checked": checker is not None,
         }
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
+        for finding in general:
+            click.echo(f"✗ {finding}")
         for audit in audits:
             state = "toàn vẹn" if audit.ok else f"{len(audit.findings)} vấn đề"
             click.echo(f"{audit.record_id}: {audit.objects_checked} tệp đã kiểm tra, {state}")

@@ -48,21 +48,30 @@ def apologise(app: AppContext, day: str | None, reason: str | None, as_json: boo
 
 
 @click.command("audit")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (findings included).")
 @click.pass_obj
 def audit(app: AppContext, as_json: bool) -> None:
-    """Run the fixity-audit flow over every record (what the weekly schedule runs). Exit 1 on
-    any finding."""
+    """Run the fixity-audit flow over the whole archive (what the weekly schedule runs): every
+    record, the buckets' configuration, and the catalogue against the store. Exit 1 on any
+    finding, after printing them."""
     prepare_flows(app)
     from flows.maintenance import fixity_audit
 
     with app.err.status("đang kiểm tra toàn vẹn kho lưu trữ…"):
-        result = fixity_audit()  # CheckFailedError (exit 1) on any finding
+        result = fixity_audit(fail_on_findings=False)
+    findings = result["findings"]
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
+    elif findings:
+        for f in findings:
+            click.echo(f"✗ {f['record_id']}: {f['object']}: {f['problem']}")
+        app.out.print(f"{len(findings)} vấn đề trong {result['records']} hồ sơ, "
+                      f"{result['objects']} tệp ({result['seconds']} s)")  # fmt: skip
     else:
         app.out.print(f"{result['records']} hồ sơ, {result['objects']} tệp: toàn vẹn "
                       f"({result['seconds']} s)")  # fmt: skip
+    if findings:
+        raise click.exceptions.Exit(1)
 
 
 def _group(commands: Sequence[click.Command], name: str) -> click.Group:

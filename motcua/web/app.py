@@ -34,6 +34,7 @@ from motcua.errors import (
     InputFileError,
     MotcuaError,
 )
+from motcua.files import prepare_process
 from motcua.settings import Settings
 from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
 from motcua.web.auth import session_secret as make_session_secret
@@ -51,6 +52,7 @@ MAX_FILES_PER_REQUEST = 16
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the application on the catalogue database named by `settings`."""
+    prepare_process(settings.home)  # also when an ASGI server, not `motcua web`, imports it
     services = Services.open(settings)
     app = FastAPI(
         title="motcua",

@@ -22,6 +22,7 @@ from playwright.sync_api import Page
 
 from signing import TestPki
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
@@ -101,6 +102,7 @@ def server_env(home: Path, s3: S3Config) -> dict[str, str]:
         "MOTCUA_S3_ENDPOINT": s3.endpoint,
         "MOTCUA_S3_ACCESS_KEY": s3.access_key,
         "MOTCUA_S3_SECRET_KEY": s3.secret_key,
+        **setup_env(s3),
         "MOTCUA_S3_SECURE": "1" if s3.secure else "0",
         "MOTCUA_S3_REGION": s3.region,
         "MOTCUA_BUCKET_ARCHIVE": f"ba-{tag}",

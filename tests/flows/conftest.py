@@ -10,6 +10,7 @@ import pytest
 
 from flows.context import current_office
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 
 @pytest.fixture
@@ -20,6 +21,8 @@ def office_home(
     monkeypatch.setenv("MOTCUA_S3_ENDPOINT", s3_config.endpoint)
     monkeypatch.setenv("MOTCUA_S3_ACCESS_KEY", s3_config.access_key)
     monkeypatch.setenv("MOTCUA_S3_SECRET_KEY", s3_config.secret_key)
+    for key, value in setup_env(s3_config).items():
+        monkeypatch.setenv(key, value)
     for kind in ("originals", "archive", "quarantine"):
         monkeypatch.setenv(f"MOTCUA_BUCKET_{kind.upper()}", f"{bucket_name}-{kind[:4]}")
     current_office.cache_clear()

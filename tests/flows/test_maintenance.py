@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import pypdf
@@ -63,7 +64,7 @@ def test_late_dossiers_get_the_apology_letter_once(office_home: Path) -> None:
 
 
 def test_fixity_audit_passes_then_finds_a_tampered_object(
-    office_home: Path, tmp_path: Path
+    office_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     archive = current_office().archive
     scan = tmp_path / "to-khai.txt"
@@ -79,6 +80,16 @@ def test_fixity_audit_passes_then_finds_a_tampered_object(
     archive.client.put_object(archive.buckets.archive, key, io.BytesIO(b"forged"), 6)
     with pytest.raises(CheckFailedError, match="1 finding"):
         fixity_audit()
+    # the CLI prints the findings (it printed nothing before issue 13), then exits 1
+    from motcua.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["archive", "audit", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert done.value.code == 1 and report["ok"] is False
+    assert [(f["record_id"], f["object"]) for f in report["findings"]] == [
+        (record.record_id, "data/to-khai.txt")
+    ]
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey

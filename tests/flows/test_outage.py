@@ -28,6 +28,9 @@ def test_object_store_down_during_intake_is_retried(
         monkeypatch.setenv("MOTCUA_S3_ENDPOINT", config.endpoint)
         monkeypatch.setenv("MOTCUA_S3_ACCESS_KEY", config.access_key)
         monkeypatch.setenv("MOTCUA_S3_SECRET_KEY", config.secret_key)
+        setup = server.setup_config()
+        monkeypatch.setenv("MOTCUA_S3_SETUP_ACCESS_KEY", setup.access_key)
+        monkeypatch.setenv("MOTCUA_S3_SETUP_SECRET_KEY", setup.secret_key)
         current_office.cache_clear()
 
         # The server dies (SIGKILL, as a crash would) and comes back 15 s later.

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _SUBMITTING = re.compile(rf"submitting flow run '({_UUID})'")
@@ -117,6 +118,7 @@ def test_two_workers_share_a_batch_without_duplicates(
         MOTCUA_S3_ENDPOINT=s3_config.endpoint,
         MOTCUA_S3_ACCESS_KEY=s3_config.access_key,
         MOTCUA_S3_SECRET_KEY=s3_config.secret_key,
+        **setup_env(s3_config),
         MOTCUA_BUCKET_ORIGINALS=f"{bucket_name}-orig",
         MOTCUA_BUCKET_ARCHIVE=f"{bucket_name}-arch",
         MOTCUA_BUCKET_QUARANTINE=f"{bucket_name}-quar",

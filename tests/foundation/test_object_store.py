@@ -94,9 +94,9 @@ class TestWorm:
     """Object lock on the pinned server: retained versions cannot be deleted or shortened."""
 
     @pytest.fixture
-    def locked_bucket(self, s3_config: S3Config, bucket_name: str) -> str:
-        client = s3_config.client()
-        client.make_bucket(bucket_name, object_lock=True)
+    def locked_bucket(self, s3_setup_config: S3Config, bucket_name: str) -> str:
+        # created by the set-up identity; the tests act with the working one (`s3_config`)
+        s3_setup_config.client().make_bucket(bucket_name, object_lock=True)
         return bucket_name
 
     def test_compliance_retention_refuses_delete_and_keeps_overwritten_version(

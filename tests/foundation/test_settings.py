@@ -95,3 +95,92 @@ def test_config_file_option_reaches_whatever_reads_settings_later(
         capture_output=True, text=True, env=dict(os.environ), check=True,
     )  # fmt: skip
     assert json.loads(child.stdout)["unit_code"] == "X99.01.02"
+
+
+def test_config_show_masks_credentials_in_every_url(
+    motcua_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secrets = {
+        "MOTCUA_PREFECT_API_URL": ("http://admin:prefect-pw-1@prefect.lan/api", "prefect-pw-1"),
+        "MOTCUA_WEBHOOK_URL": ("https://eoffice.vn/hook?token=hook-tok-2&office=H40", "hook-tok-2"),
+        "MOTCUA_SIGNING_TSA_URL": ("https://tsa-user-tok-3@tsa.example.vn/tsr", "tsa-user-tok-3"),
+        "MOTCUA_DASK_ADDRESS": ("tls://dask:dask-pw-4@10.0.0.5:8786", "dask-pw-4"),
+        "MOTCUA_CATALOG_URL": ("postgresql+psycopg://arch:db%40pw-5@db/motcua", "pw-5"),
+    }  # fmt: skip
+    for key, (url, _) in secrets.items():
+        monkeypatch.setenv(key, url)
+    for args in (["config", "show", "--json"], ["config", "show"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "motcua", *args],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ),
+            check=True,
+        )
+        for _, secret in secrets.values():
+            assert secret not in result.stdout + result.stderr
+    view = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "motcua", "config", "show", "--json"],
+            capture_output=True, text=True, env=dict(os.environ), check=True,
+        ).stdout
+    )  # fmt: skip
+    assert view["prefect_api_url"] == "http://admin:***@prefect.lan/api"
+    assert view["webhook_url"] == "https://eoffice.vn/hook?token=***&office=H40"
+    assert view["signing_tsa_url"] == "https://***@tsa.example.vn/tsr"
+    assert view["dask_address"] == "tls://dask:***@10.0.0.5:8786"
+
+
+def test_files_under_home_are_private_and_loose_ones_are_reported(
+    motcua_home: Path, tmp_path: Path
+) -> None:
+    # A file left 0644 by an older version: the start-up check names it, changes nothing.
+    old = motcua_home / "dossiers" / "H40.29.10-261203-0001"
+    old.mkdir(parents=True)
+    for folder in (motcua_home, motcua_home / "dossiers", old):
+        os.chmod(folder, 0o755)
+    (old / "cccd.pdf").write_bytes(b"%PDF")
+    os.chmod(old / "cccd.pdf", 0o644)
+    scan = tmp_path / "to-khai.txt"
+    scan.write_text("Tờ khai", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "motcua", "pki", "init", str(motcua_home / "pki")],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accessible to other users" in result.stderr
+    assert str(old / "cccd.pdf") in result.stderr and "chmod -R go-rwx" in result.stderr
+    assert (old / "cccd.pdf").stat().st_mode & 0o777 == 0o644  # reported, not changed
+
+    keys = list((motcua_home / "pki").rglob("*.key.pem")) + list(
+        (motcua_home / "pki").rglob("*.p12")
+    )
+    assert keys
+    for path in keys:
+        assert path.stat().st_mode & 0o077 == 0, path
+    for path in (motcua_home / "pki").rglob("*"):
+        if path.is_dir():
+            assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_the_check_ignores_what_a_private_folder_hides(tmp_path: Path) -> None:
+    from motcua.files import loose_paths
+
+    home = tmp_path / "home"
+    (home / "s3" / "data").mkdir(parents=True)
+    os.chmod(home, 0o700)
+    os.chmod(home / "s3", 0o700)
+    (home / "s3" / "data" / "x.vif").write_text("{}")
+    os.chmod(home / "s3" / "data" / "x.vif", 0o644)
+    assert loose_paths(home) == []
+    os.chmod(home, 0o755)
+    os.chmod(home / "s3", 0o755)
+    os.chmod(home / "s3" / "data", 0o755)
+    assert loose_paths(home) == [
+        home,
+        home / "s3",
+        home / "s3" / "data",
+        home / "s3" / "data" / "x.vif",
+    ]

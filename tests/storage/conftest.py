@@ -49,8 +49,10 @@ def buckets() -> Buckets:
 
 
 @pytest.fixture
-def archive(s3_config: S3Config, buckets: Buckets, tmp_path: Path) -> Iterator[Archive]:
+def archive(
+    s3_config: S3Config, s3_setup_config: S3Config, buckets: Buckets, tmp_path: Path
+) -> Iterator[Archive]:
     """An archive on the session's S3 server with fresh buckets and a SQLite catalogue."""
     cat = Catalogue(f"sqlite:///{tmp_path / 'archive-catalog.sqlite3'}")
-    yield Archive(s3_config, cat, buckets)
+    yield Archive(s3_config, cat, buckets, setup=s3_setup_config)
     cat.close()

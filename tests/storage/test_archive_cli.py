@@ -14,6 +14,7 @@ import pytest
 from motcua.cli import main
 from storage.record import record_prefix
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -29,6 +30,8 @@ def archive_env(motcua_home: Path, s3_config: S3Config, monkeypatch: pytest.Monk
     monkeypatch.setenv("MOTCUA_S3_ENDPOINT", s3_config.endpoint)
     monkeypatch.setenv("MOTCUA_S3_ACCESS_KEY", s3_config.access_key)
     monkeypatch.setenv("MOTCUA_S3_SECRET_KEY", s3_config.secret_key)
+    for key, value in setup_env(s3_config).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("MOTCUA_BUCKET_ARCHIVE", f"cli-a-{tag}")
     monkeypatch.setenv("MOTCUA_BUCKET_ORIGINALS", f"cli-o-{tag}")
     monkeypatch.setenv("MOTCUA_BUCKET_QUARANTINE", f"cli-q-{tag}")
@@ -62,6 +65,8 @@ def test_archive_cli_round_trip(
     record_id = put["record_id"]
     assert put["created"] and put["files"][0]["name"] == "phieu-tiep-nhan.txt"
     assert (motcua_home / "catalog.sqlite3").is_file()  # SQLite under MOTCUA_HOME by default
+    # full ID numbers live in it: the owner's alone (umask 077 of every motcua process)
+    assert (motcua_home / "catalog.sqlite3").stat().st_mode & 0o077 == 0
 
     code, out, _ = _run(capsys, "archive", "search", "dang thi huong", "--json")
     hits = json.loads(out)
@@ -182,3 +187,27 @@ def test_archive_verify_revalidates_signed_pdfs(
     # an integrity finding
     code, out, _ = _run(capsys, "archive", "verify", ids["good"], "--offline")
     assert code == 0, out
+
+
+def test_verify_all_reports_a_record_the_catalogue_lost(
+    archive_env: str, motcua_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scan = tmp_path / "to-khai.txt"
+    scan.write_text("Tờ khai", encoding="utf-8")
+    code, out, err = _run(
+        capsys, "archive", "put", str(scan), "--dossier", "H40.29.10-261203-0007", "--json"
+    )
+    assert code == 0, err
+    record_id = json.loads(out)["record_id"]
+    code, out, _ = _run(capsys, "archive", "verify", "--all", "--json")
+    assert code == 0 and json.loads(out)["archive_findings"] == []
+
+    (motcua_home / "catalog.sqlite3").unlink()  # the catalogue is lost; the store keeps it
+    code, out, _ = _run(capsys, "archive", "verify", "--all", "--json")
+    report = json.loads(out)
+    assert code == 1 and report["ok"] is False
+    assert [(f["record_id"], f["problem"]) for f in report["archive_findings"]] == [
+        (record_id, "in the store but not in the catalogue (search misses it)")
+    ]
+    code, out, _ = _run(capsys, "archive", "verify", "--all")
+    assert code == 1 and f"✗ {record_id}: (catalogue): in the store but not" in out

@@ -55,6 +55,7 @@ def _archive(server: EmbeddedS3Server, tmp_path: Path, retry: RetryPolicy) -> Ar
         single_put_limit=1024 * 1024,
         part_size=5 * 1024 * 1024,
         resolve_s3=server.config,
+        setup=server.setup_config(),
     )
 
 

@@ -27,6 +27,7 @@ from storage.catalogue import Catalogue, SearchQuery
 from storage.record import MANIFEST, RecordInfo, record_prefix
 from storage.s3 import S3Config
 from storage.text import describe_file
+from tests.s3_identities import setup_identity
 
 
 def _pdf(path: Path, lines: list[str]) -> Path:
@@ -230,7 +231,7 @@ def test_pdf_checker_hook_reports_per_object(archive: Archive, tmp_path: Path) -
 def test_reindex_rebuilds_a_lost_catalogue(
     s3_config: S3Config, buckets: Buckets, catalogue_url: str, tmp_path: Path
 ) -> None:
-    archive = Archive(s3_config, Catalogue(catalogue_url), buckets)
+    archive = Archive(s3_config, Catalogue(catalogue_url), buckets, setup=setup_identity(s3_config))
     ids = set()
     for n in range(3):
         folder = tmp_path / f"d{n}"
@@ -244,7 +245,7 @@ def test_reindex_rebuilds_a_lost_catalogue(
         Path(catalogue_url.removeprefix("sqlite:///")).unlink()
     else:
         Catalogue(catalogue_url).clear()
-    archive = Archive(s3_config, Catalogue(catalogue_url), buckets)
+    archive = Archive(s3_config, Catalogue(catalogue_url), buckets, setup=setup_identity(s3_config))
     assert archive.catalogue.count() == 0
     assert archive.reindex() == 3
     assert archive.catalogue.record_ids() == ids

@@ -20,6 +20,7 @@ from motcua.settings import Settings, load_settings
 from motcua.web.app import create_app
 from motcua.web.services import Services
 from storage.s3 import S3Config
+from tests.s3_identities import setup_identity
 
 PASSWORD = "mat-khau-thu-nghiem-2026"
 ROLES = ("clerk", "leader", "archivist", "admin")
@@ -124,8 +125,10 @@ def s3_settings(s3: S3Config | None) -> dict[str, object]:
     if s3 is None:
         return {"s3_endpoint": "127.0.0.1:9", "s3_access_key": "none", "s3_secret_key": "none"}
     tag = uuid.uuid4().hex[:10]
+    setup = setup_identity(s3)
     return {"s3_endpoint": s3.endpoint, "s3_access_key": s3.access_key,
-            "s3_secret_key": s3.secret_key, "bucket_archive": f"a-{tag}",
+            "s3_secret_key": s3.secret_key, "s3_setup_access_key": setup.access_key,
+            "s3_setup_secret_key": setup.secret_key, "bucket_archive": f"a-{tag}",
             "bucket_originals": f"o-{tag}", "bucket_quarantine": f"q-{tag}"}  # fmt: skip
 
 

@@ -1,0 +1,234 @@
+"""The Decree 30/2020/NĐ-CP header and signature block: locators for values without a label
+(issuing body, number, place and date, type, subject, recipients, signer), and the registry
+that templates name them by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final
+
+from rapidfuzz import fuzz, process
+
+from extractors.fields.layout import LabelHit, Segment, match_label, token
+from extractors.fields.locate import TRAILING, Doc, Value, by_label, field_range, is_caps, pitch
+from extractors.fields.templates import FieldSpec
+from extractors.ocr import Word
+from motcua.types import fold
+
+
+def _header_number(doc: Doc) -> int | None:
+    """The `Số:` segment of the first page's header."""
+    page = doc.segments[0].page if doc.segments else 1
+    limit = 0.4 * doc.heights.get(page, 1)
+    for i, seg in enumerate(doc.segments):
+        if seg.page == page and seg.top < limit and match_label(seg, ("Số",), at_start=True):
+            return i
+    return None
+
+
+def _date_words(seg: Segment) -> tuple[int, str] | None:
+    """`<place>, ngày 26 tháng 7 năm 2020` → (index of `ngày`, `26/7/2020`)."""
+    toks = [token(w.text) for w in seg.words]
+    for k in range(len(toks) - 5):
+        if toks[k] == "ngay" and toks[k + 2] == "thang" and toks[k + 4] == "nam":
+            day, month, year = (seg.words[k + n].text for n in (1, 3, 5))
+            return k, f"{day}/{month}/{year}"
+    return None
+
+
+def _date_segment(doc: Doc, spec: FieldSpec) -> tuple[int, int, str] | None:
+    span = field_range(doc, spec)
+    if span is None:
+        return None
+    first_page = doc.segments[0].page if doc.segments else 1
+    for i in range(*span):
+        seg = doc.segments[i]
+        if spec.section is None and (
+            seg.page != first_page or seg.top > 0.4 * doc.heights.get(seg.page, 1)
+        ):
+            continue
+        found = _date_words(seg)
+        if found:
+            return i, found[0], found[1]
+    return None
+
+
+def _issue_date(doc: Doc, spec: FieldSpec) -> Value | None:
+    found = _date_segment(doc, spec)
+    if found is None:
+        return None
+    i, k, text = found
+    return Value(text, doc.segments[i].words[k : k + 6], segment=i)
+
+
+def _place(doc: Doc, spec: FieldSpec) -> Value | None:
+    found = _date_segment(doc, spec)
+    if found is None:
+        return None
+    i, k, _ = found
+    words = doc.segments[i].words[:k]
+    if words and token(words[0].text) == "lam" and len(words) > 1:  # "Làm tại:"
+        words = words[2:]
+    return Value(" ".join(w.text for w in words).rstrip(TRAILING), words, segment=i)
+
+
+def _issuing_body(doc: Doc, spec: FieldSpec) -> Value | None:
+    number = _header_number(doc)
+    if number is None:
+        return None
+    anchor = doc.segments[number]
+    rows = [
+        s
+        for s in doc.segments[:number]
+        if s.page == anchor.page
+        and s.centre_x < 0.5 * s.width
+        and s.bottom < anchor.top
+        and any(c.isalpha() for c in s.text)
+    ]
+    if not rows:
+        return None
+    body = rows[1:] if len(rows) >= 2 else rows
+    words = tuple(w for s in body for w in s.words)
+    return Value(" ".join(s.text for s in body), words, segment=number)
+
+
+def _after_header(doc: Doc) -> int | None:
+    """The first segment after both the `Số:` line and the place-and-date line (by reading
+    order, not by pixel rows: a skewed scan tilts the header)."""
+    number = _header_number(doc)
+    if number is None:
+        return None
+    date = _date_segment(doc, FieldSpec(key="_", locate="issue_date"))
+    last = max(number, date[0]) if date is not None else number
+    return last + 1 if last + 1 < len(doc.segments) else None
+
+
+def _is_vv(seg: Segment) -> bool:
+    return fold(seg.words[0].text).replace(" ", "").startswith(("v/v", "v/", "vv"))
+
+
+def _doc_type(doc: Doc, spec: FieldSpec) -> Value | None:
+    first = _after_header(doc)
+    if first is None:
+        return None
+    choices = {fold(c): c for c in spec.choices}
+    for i in range(first, min(first + 5, len(doc.segments))):
+        seg = doc.segments[i]
+        if _is_vv(seg):
+            return Value("Công văn", seg.words[:1], segment=i)
+        match = process.extractOne(
+            fold(seg.text), list(choices), scorer=fuzz.ratio, score_cutoff=85
+        )
+        if match:
+            return Value(seg.text, seg.words, segment=i)
+    return None
+
+
+def _subject(doc: Doc, spec: FieldSpec) -> Value | None:
+    kind = doc.found.get("loai_van_ban")
+    if kind is None or kind.segment < 0:
+        return None
+    start = doc.segments[kind.segment]
+    words: list[Word] = list(start.words[1:]) if _is_vv(start) else []
+    last = start if words else None
+    i = kind.segment + 1
+    while i < len(doc.segments):
+        seg = doc.segments[i]
+        reference = last or start
+        if seg.page != start.page or pitch(reference, seg) > 2.4:
+            break
+        if token(seg.words[0].text) in {"kinh", "can"}:  # "Kính gửi", "Căn cứ"
+            break
+        if last is not None and abs(seg.centre_x - last.centre_x) > 0.25 * seg.width:
+            i += 1
+            continue  # the other header column
+        words += seg.words
+        last = seg
+        i += 1
+    if not words:
+        return None
+    return Value(" ".join(w.text for w in words), tuple(words), segment=kind.segment)
+
+
+def _recipients_anchor(doc: Doc) -> tuple[int, LabelHit] | None:
+    found = None
+    for i, seg in enumerate(doc.segments):
+        hit = match_label(seg, ("Nơi nhận",), at_start=True)
+        if hit:
+            found = (i, hit)
+    return found
+
+
+def _recipients(doc: Doc, spec: FieldSpec) -> Value | None:
+    anchor = _recipients_anchor(doc)
+    if anchor is None:
+        return None
+    index, _ = anchor
+    label = doc.segments[index]
+    items: list[str] = []
+    words: list[Word] = []
+    last = label
+    for seg in doc.segments[index + 1 :]:
+        if seg.page != label.page or seg.centre_x > 0.5 * seg.width:
+            continue
+        if pitch(last, seg) > 2.6 or abs(seg.left - label.left) > 3 * label.height:
+            break
+        text = seg.text.lstrip("-–—+•*~_ ").rstrip(TRAILING).strip()
+        if text:
+            items.append(text)
+            words += seg.words
+        last = seg
+    if not items:
+        return None
+    return Value("; ".join(items), tuple(words), items=tuple(items), segment=index)
+
+
+def _signature_block(doc: Doc) -> list[Segment]:
+    anchor = _recipients_anchor(doc)
+    if anchor is not None:
+        label = doc.segments[anchor[0]]
+        page, top = label.page, label.top - 3 * label.height  # a skewed scan tilts the row
+    else:
+        page = doc.segments[-1].page if doc.segments else 1
+        top = int(0.55 * doc.heights.get(page, 1))
+    block = []
+    for seg in doc.segments:
+        if seg.page != page or seg.top < top or seg.centre_x < 0.5 * seg.width:
+            continue
+        letters = [c for c in seg.text if c.isalpha()]
+        if len(letters) >= 3:
+            block.append(seg)
+    return block
+
+
+def _signer(doc: Doc, spec: FieldSpec) -> Value | None:
+    names = [s for s in _signature_block(doc) if not is_caps(s.text) and len(s.words) >= 2]
+    if not names:
+        return None
+    seg = names[-1]
+    return Value(seg.text, seg.words)
+
+
+def _signer_title(doc: Doc, spec: FieldSpec) -> Value | None:
+    block = _signature_block(doc)
+    names = [s for s in block if not is_caps(s.text) and len(s.words) >= 2]
+    limit = names[-1].top if names else None
+    titles = [s for s in block if is_caps(s.text) and (limit is None or s.top < limit)]
+    if not titles:
+        return None
+    seg = titles[-1]
+    return Value(seg.text, seg.words)
+
+
+LOCATORS: Final[dict[str, Callable[[Doc, FieldSpec], Value | None]]] = {
+    "label": by_label,
+    "issue_date": _issue_date,
+    "place": _place,
+    "issuing_body": _issuing_body,
+    "doc_type": _doc_type,
+    "subject": _subject,
+    "recipients": _recipients,
+    "signer": _signer,
+    "signer_title": _signer_title,
+}

@@ -53,6 +53,7 @@ def _ocr_fields(doc: Doc) -> dict[str, Draft]:
             continue
         doc.found[spec.key] = raw
         value, problems = normalise(spec, raw)
+        problems += raw.doubts
         if isinstance(value, str):
             problems += field_checks(spec, value)
         confidences = [w.confidence for w in raw.words] or [0.0]

@@ -10,21 +10,49 @@ from typing import Final
 
 from rapidfuzz import fuzz, process
 
+from extractors.fields.decree30 import header_rules, header_shape, stamp_segments, urgency_of
 from extractors.fields.layout import LabelHit, Segment, match_label, token
-from extractors.fields.locate import TRAILING, Doc, Value, by_label, field_range, is_caps, pitch
+from extractors.fields.locate import (
+    TRAILING,
+    Doc,
+    Value,
+    by_label,
+    field_range,
+    is_caps,
+    pitch,
+    read_from,
+)
 from extractors.fields.templates import FieldSpec
 from extractors.ocr import Word
 from motcua.types import fold
 
 
+def _stamps(doc: Doc) -> frozenset[int]:
+    """Segments that are stamps (received, urgency): never the document's number or date."""
+    if doc.stamps is None:
+        found = stamp_segments(doc.segments)
+        found |= {i for i, s in enumerate(doc.segments) if urgency_of(s)}
+        doc.stamps = frozenset(found)
+    return doc.stamps
+
+
 def _header_number(doc: Doc) -> int | None:
-    """The `Số:` segment of the first page's header."""
+    """The `Số:` segment of the first page's header; a `Số` without a symbol (`/`) yields to
+    one with it, and a stamp's `Số` is never it."""
     page = doc.segments[0].page if doc.segments else 1
     limit = 0.4 * doc.heights.get(page, 1)
-    for i, seg in enumerate(doc.segments):
-        if seg.page == page and seg.top < limit and match_label(seg, ("Số",), at_start=True):
-            return i
-    return None
+    stamps = _stamps(doc)
+    found = [
+        i
+        for i, seg in enumerate(doc.segments)
+        if seg.page == page
+        and seg.top < limit
+        and i not in stamps
+        and match_label(seg, ("Số",), at_start=True)
+    ]
+    with_symbol = [i for i in found if "/" in doc.segments[i].text]
+    candidates = with_symbol or found
+    return candidates[0] if candidates else None
 
 
 def _date_words(seg: Segment) -> tuple[int, str] | None:
@@ -42,8 +70,11 @@ def _date_segment(doc: Doc, spec: FieldSpec) -> tuple[int, int, str] | None:
     if span is None:
         return None
     first_page = doc.segments[0].page if doc.segments else 1
+    stamps = _stamps(doc) if spec.section is None else frozenset()
     for i in range(*span):
         seg = doc.segments[i]
+        if i in stamps:
+            continue
         if spec.section is None and (
             seg.page != first_page or seg.top > 0.4 * doc.heights.get(seg.page, 1)
         ):
@@ -73,24 +104,69 @@ def _place(doc: Doc, spec: FieldSpec) -> Value | None:
     return Value(" ".join(w.text for w in words).rstrip(TRAILING), words, segment=i)
 
 
-def _issuing_body(doc: Doc, spec: FieldSpec) -> Value | None:
+def _number(doc: Doc, spec: FieldSpec) -> Value | None:
+    """`Số: 1906/SGDĐT-CTrTT` read from the header's own `Số:` line, not a stamp's."""
+    index = _header_number(doc)
+    if index is None:
+        return None
+    hit = match_label(doc.segments[index], spec.labels or ("Số",), at_start=True)
+    return read_from(doc, spec, index, hit) if hit else None
+
+
+def _header_rows(doc: Doc) -> tuple[int, list[Segment]] | None:
+    """The `Số:` segment and the left-column lines above it (stamps left out)."""
     number = _header_number(doc)
     if number is None:
         return None
     anchor = doc.segments[number]
+    stamps = _stamps(doc)
     rows = [
         s
-        for s in doc.segments[:number]
-        if s.page == anchor.page
+        for i, s in enumerate(doc.segments[:number])
+        if i not in stamps
+        and s.page == anchor.page
         and s.centre_x < 0.5 * s.width
         and s.bottom < anchor.top
-        and any(c.isalpha() for c in s.text)
+        and sum(c.isalpha() for c in s.text) >= 2
     ]
-    if not rows:
+    return number, rows
+
+
+def _bodies(doc: Doc, spec: FieldSpec, *, parent: bool) -> Value | None:
+    found = _header_rows(doc)
+    if found is None or not found[1]:
         return None
-    body = rows[1:] if len(rows) >= 2 else rows
+    number, rows = found
+    shape = header_shape(rows)
+    body = shape.parent if parent else shape.issuer
+    if not body:
+        return None
     words = tuple(w for s in body for w in s.words)
-    return Value(" ".join(s.text for s in body), words, segment=number)
+    return Value(" ".join(s.text for s in body), words, segment=number, doubts=shape.doubts)
+
+
+def _issuing_body(doc: Doc, spec: FieldSpec) -> Value | None:
+    return _bodies(doc, spec, parent=False)
+
+
+def _parent_body(doc: Doc, spec: FieldSpec) -> Value | None:
+    return _bodies(doc, spec, parent=True)
+
+
+def _urgency(doc: Doc, spec: FieldSpec) -> Value | None:
+    """The most urgent urgency stamp on the first page's upper half (`HỎA TỐC`, `KHẨN`)."""
+    page = doc.segments[0].page if doc.segments else 1
+    limit = 0.5 * doc.heights.get(page, 1)
+    marks = [
+        (urgency, seg)
+        for seg in doc.segments
+        if seg.page == page and seg.top < limit and (urgency := urgency_of(seg))
+    ]
+    if not marks:
+        return None
+    order = header_rules().urgency
+    value, seg = min(marks, key=lambda m: order.index(m[0]))
+    return Value(value, seg.words)
 
 
 def _after_header(doc: Doc) -> int | None:
@@ -226,6 +302,9 @@ LOCATORS: Final[dict[str, Callable[[Doc, FieldSpec], Value | None]]] = {
     "issue_date": _issue_date,
     "place": _place,
     "issuing_body": _issuing_body,
+    "parent_body": _parent_body,
+    "header_number": _number,
+    "urgency": _urgency,
     "doc_type": _doc_type,
     "subject": _subject,
     "recipients": _recipients,

@@ -25,6 +25,7 @@ class Value:
     words: tuple[Word, ...]
     items: tuple[str, ...] = ()  # for lists
     segment: int = -1
+    doubts: tuple[str, ...] = ()  # why the locator is unsure (Vietnamese, for the clerk)
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Doc:
     label_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     sections: dict[str, tuple[int, int]] = field(default_factory=dict)
     found: dict[str, Value] = field(default_factory=dict)
+    stamps: frozenset[int] | None = None  # segments of stamps (header.py)
 
 
 def segments_of(pages: Sequence[OcrPage]) -> tuple[list[Segment], dict[int, int]]:
@@ -145,13 +147,13 @@ def by_label(doc: Doc, spec: FieldSpec) -> Value | None:
     hits.sort(key=lambda h: -h[1].score)
     value = Value("", ())
     for index, hit in hits:
-        value = _read_from(doc, spec, index, hit)
+        value = read_from(doc, spec, index, hit)
         if clean(value.text):
             return value
     return value
 
 
-def _read_from(doc: Doc, spec: FieldSpec, index: int, hit: LabelHit) -> Value:
+def read_from(doc: Doc, spec: FieldSpec, index: int, hit: LabelHit) -> Value:
     segment = doc.segments[index]
     start = _value_start(segment, hit)
     stops = [s for s, _ in label_spans(doc, index) if s >= start]

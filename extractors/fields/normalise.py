@@ -5,6 +5,7 @@ that send it to review.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 from rapidfuzz import fuzz, process
@@ -44,11 +45,37 @@ _LOOSE_DATE_RE: Final = re.compile(
 )
 
 
+def _tone_pairs() -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for first, second, marks in (("o", "a", "àáảãạ"), ("o", "e", "èéẻẽẹ"), ("u", "y", "ỳýỷỹỵ")):
+        for marked in marks:
+            tone = unicodedata.normalize("NFD", marked)[1:]
+            moved = unicodedata.normalize("NFC", first + tone)
+            for a, b, c in ((first, marked, moved), (first.upper(), marked.upper(), moved.upper())):
+                pairs[a + b] = c + (second if a.islower() else second.upper())
+            pairs[first.upper() + marked] = moved.upper() + second  # "UỶ" written as "Uỷ"
+    return pairs
+
+
+_OLD_TONES: Final = _tone_pairs()
+_OLD_TONE_RE: Final = re.compile(
+    "(?<![qQ])(" + "|".join(sorted(_OLD_TONES, key=len, reverse=True)) + r")(?!\w)"
+)
+
+
+def modern_tones(text: str) -> str:
+    """Old tone placement to the new (`UỶ` → `ỦY`, `HOÀ` → `HÒA`, `khoẻ` → `khỏe`): the same
+    word either way (Decree 30/2020 prints the new); only where the pair ends the syllable."""
+    return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(1)], text)
+
+
 def normalise(spec: FieldSpec, raw: Value) -> tuple[str | tuple[str, ...], list[str]]:
     """(value, problems) for a located raw value."""
     text = clean(raw.text)
     problems: list[str] = []
     kind = spec.normalise
+    if kind == "caps":
+        text = modern_tones(text)
     if text and not (text[0].isalnum() or text[0] == "("):
         problems.append("giá trị bắt đầu bằng ký tự lạ, cần đối chiếu")
     if kind == "list":

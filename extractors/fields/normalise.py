@@ -5,7 +5,6 @@ that send it to review.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Final
 
 from rapidfuzz import fuzz, process
@@ -14,6 +13,7 @@ from extractors.fields import validators as v
 from extractors.fields.layout import token
 from extractors.fields.locate import TRAILING, Value, clean, is_caps
 from extractors.fields.templates import FieldSpec
+from extractors.ocr.lexicon import modern_tones
 from motcua.types import fold
 
 # OCR look-alikes inside a run of digits; using one marks the value for review.
@@ -43,30 +43,6 @@ _DATE_RE: Final = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})
 _LOOSE_DATE_RE: Final = re.compile(
     r"(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{4})"
 )
-
-
-def _tone_pairs() -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for first, second, marks in (("o", "a", "àáảãạ"), ("o", "e", "èéẻẽẹ"), ("u", "y", "ỳýỷỹỵ")):
-        for marked in marks:
-            tone = unicodedata.normalize("NFD", marked)[1:]
-            moved = unicodedata.normalize("NFC", first + tone)
-            for a, b, c in ((first, marked, moved), (first.upper(), marked.upper(), moved.upper())):
-                pairs[a + b] = c + (second if a.islower() else second.upper())
-            pairs[first.upper() + marked] = moved.upper() + second  # "UỶ" written as "Uỷ"
-    return pairs
-
-
-_OLD_TONES: Final = _tone_pairs()
-_OLD_TONE_RE: Final = re.compile(
-    "(?<![qQ])(" + "|".join(sorted(_OLD_TONES, key=len, reverse=True)) + r")(?!\w)"
-)
-
-
-def modern_tones(text: str) -> str:
-    """Old tone placement to the new (`UỶ` → `ỦY`, `HOÀ` → `HÒA`, `khoẻ` → `khỏe`): the same
-    word either way (Decree 30/2020 prints the new); only where the pair ends the syllable."""
-    return _OLD_TONE_RE.sub(lambda m: _OLD_TONES[m.group(1)], text)
 
 
 def normalise(spec: FieldSpec, raw: Value) -> tuple[str | tuple[str, ...], list[str]]:

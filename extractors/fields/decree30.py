@@ -97,6 +97,34 @@ def stamp_segments(segments: Sequence[Segment]) -> set[int]:
     return found
 
 
+def _phrase_at(tokens: Sequence[str], at: int, phrases: Sequence[str]) -> list[str]:
+    """The longest phrase (printed words) whose tokens start at `at`, or []."""
+    best: list[str] = []
+    for phrase in phrases:
+        head = _tokens(phrase)
+        if len(head) > len(best) and list(tokens[at : at + len(head)]) == head:
+            best = phrase.split()
+    return best if len(best) == len(_tokens(" ".join(best))) else []
+
+
+def respelled(seg: Segment) -> str:
+    """The line with its leading closed-set words (a head, then a place word) in their printed
+    spelling: OCR's `TĨNH` or `HUYÊN` before a place name can only be `TỈNH`, `HUYỆN`."""
+    rules = header_rules()
+    words = [w.text for w in seg.words]
+    tokens = [token(w) for w in words]
+    out = list(words)
+    at = 0
+    for phrases in ((*rules.standalone_heads, *rules.parent_heads), rules.place_words):
+        phrase = _phrase_at(tokens, at, phrases)
+        for k, printed in enumerate(phrase):
+            original = words[at + k]
+            tail = original[len(original.rstrip(",.;:")) :]  # keep "TỈNH," glued
+            out[at + k] = printed + tail
+        at += len(phrase)
+    return " ".join(out)
+
+
 @dataclass(frozen=True)
 class HeaderShape:
     """The left header lines split into the parent body and the issuer, with any doubt."""

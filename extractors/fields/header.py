@@ -5,12 +5,19 @@ that templates name them by.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final
 
 from rapidfuzz import fuzz, process
 
-from extractors.fields.decree30 import header_rules, header_shape, stamp_segments, urgency_of
+from extractors.fields.decree30 import (
+    header_rules,
+    header_shape,
+    respelled,
+    stamp_segments,
+    urgency_of,
+)
 from extractors.fields.layout import LabelHit, Segment, match_label, token
 from extractors.fields.locate import (
     TRAILING,
@@ -55,17 +62,32 @@ def _header_number(doc: Doc) -> int | None:
     return candidates[0] if candidates else None
 
 
-def _date_words(seg: Segment) -> tuple[int, str] | None:
-    """`<place>, ngày 26 tháng 7 năm 2020` → (index of `ngày`, `26/7/2020`)."""
-    toks = [token(w.text) for w in seg.words]
-    for k in range(len(toks) - 5):
-        if toks[k] == "ngay" and toks[k + 2] == "thang" and toks[k + 4] == "nam":
-            day, month, year = (seg.words[k + n].text for n in (1, 3, 5))
-            return k, f"{day}/{month}/{year}"
+_PIECE: Final = re.compile(r"[^\W\d_]+|\d+|[^\w\s]+|_+")
+
+
+def _date_words(seg: Segment) -> tuple[int, int, str] | None:
+    """`<place>, ngày 26 tháng 7 năm 2020` → (word index of `ngày`, word index after the year,
+    `26/7/2020`). Tolerant of what scans do to a date typed around handwritten digits: words
+    glued (`ngày04`, `tháng01`), a digit OCR'd as a sign (`2#`), a month slot left empty; what
+    cannot be read stays in the text, for the date check to refuse and flag."""
+    pieces = [(n, p) for n, w in enumerate(seg.words) for p in _PIECE.findall(w.text)]
+    toks = [fold(p) for _, p in pieces]
+    for a, tok in enumerate(toks):
+        if tok != "ngay":
+            continue
+        for c in range(a + 1, min(a + 9, len(toks) - 1)):
+            if toks[c] != "nam" or not re.fullmatch(r"[0-9OoIlSB]{4}", toks[c + 1]):
+                continue
+            slots = toks[a + 1 : c]
+            b = a + 1 + slots.index("thang") if "thang" in slots else c
+            day = "".join(p for _, p in pieces[a + 1 : b])
+            month = "".join(p for _, p in pieces[b + 1 : c]) if b < c else ""
+            return pieces[a][0], pieces[c + 1][0] + 1, f"{day}/{month}/{pieces[c + 1][1]}"
     return None
 
 
-def _date_segment(doc: Doc, spec: FieldSpec) -> tuple[int, int, str] | None:
+def _date_segment(doc: Doc, spec: FieldSpec) -> tuple[int, int, int, str] | None:
+    """(segment, word index of `ngày`, word index after the year, date text)."""
     span = field_range(doc, spec)
     if span is None:
         return None
@@ -81,7 +103,7 @@ def _date_segment(doc: Doc, spec: FieldSpec) -> tuple[int, int, str] | None:
             continue
         found = _date_words(seg)
         if found:
-            return i, found[0], found[1]
+            return i, *found
     return None
 
 
@@ -89,15 +111,15 @@ def _issue_date(doc: Doc, spec: FieldSpec) -> Value | None:
     found = _date_segment(doc, spec)
     if found is None:
         return None
-    i, k, text = found
-    return Value(text, doc.segments[i].words[k : k + 6], segment=i)
+    i, k, end, text = found
+    return Value(text, doc.segments[i].words[k:end], segment=i)
 
 
 def _place(doc: Doc, spec: FieldSpec) -> Value | None:
     found = _date_segment(doc, spec)
     if found is None:
         return None
-    i, k, _ = found
+    i, k, _, _ = found
     words = doc.segments[i].words[:k]
     if words and token(words[0].text) == "lam" and len(words) > 1:  # "Làm tại:"
         words = words[2:]
@@ -113,6 +135,16 @@ def _number(doc: Doc, spec: FieldSpec) -> Value | None:
     return read_from(doc, spec, index, hit) if hit else None
 
 
+def _left_part(seg: Segment) -> Segment:
+    """A header line with the motto glued on its right (the two columns on one row, close
+    enough for one segment): the part before `CỘNG HÒA`."""
+    toks = [token(w.text) for w in seg.words]
+    for m in range(1, len(toks) - 1):
+        if toks[m] == "cong" and toks[m + 1].startswith("hoa"):
+            return Segment(seg.words[:m], seg.page, seg.width)
+    return seg
+
+
 def _header_rows(doc: Doc) -> tuple[int, list[Segment]] | None:
     """The `Số:` segment and the left-column lines above it (stamps left out)."""
     number = _header_number(doc)
@@ -123,12 +155,10 @@ def _header_rows(doc: Doc) -> tuple[int, list[Segment]] | None:
     rows = [
         s
         for i, s in enumerate(doc.segments[:number])
-        if i not in stamps
-        and s.page == anchor.page
-        and s.centre_x < 0.5 * s.width
-        and s.bottom < anchor.top
-        and sum(c.isalpha() for c in s.text) >= 2
+        if i not in stamps and s.page == anchor.page and s.bottom < anchor.top
     ]
+    rows = [_left_part(s) for s in rows]
+    rows = [s for s in rows if s.centre_x < 0.5 * s.width and sum(c.isalpha() for c in s.text) >= 2]
     return number, rows
 
 
@@ -142,7 +172,8 @@ def _bodies(doc: Doc, spec: FieldSpec, *, parent: bool) -> Value | None:
     if not body:
         return None
     words = tuple(w for s in body for w in s.words)
-    return Value(" ".join(s.text for s in body), words, segment=number, doubts=shape.doubts)
+    text = " ".join(respelled(s) for s in body)
+    return Value(text, words, segment=number, doubts=shape.doubts)
 
 
 def _issuing_body(doc: Doc, spec: FieldSpec) -> Value | None:
@@ -189,8 +220,11 @@ def _doc_type(doc: Doc, spec: FieldSpec) -> Value | None:
     if first is None:
         return None
     choices = {fold(c): c for c in spec.choices}
+    stamps = _stamps(doc)
     for i in range(first, min(first + 5, len(doc.segments))):
         seg = doc.segments[i]
+        if i in stamps:
+            continue
         if _is_vv(seg):
             return Value("Công văn", seg.words[:1], segment=i)
         match = process.extractOne(
@@ -208,17 +242,21 @@ def _subject(doc: Doc, spec: FieldSpec) -> Value | None:
     start = doc.segments[kind.segment]
     words: list[Word] = list(start.words[1:]) if _is_vv(start) else []
     last = start if words else None
+    stamps = _stamps(doc)
     i = kind.segment + 1
     while i < len(doc.segments):
         seg = doc.segments[i]
         reference = last or start
+        if i in stamps:
+            i += 1
+            continue
         if seg.page != start.page or pitch(reference, seg) > 2.4:
             break
         if token(seg.words[0].text) in {"kinh", "can"}:  # "Kính gửi", "Căn cứ"
             break
-        if last is not None and abs(seg.centre_x - last.centre_x) > 0.25 * seg.width:
+        if abs(seg.centre_x - reference.centre_x) > 0.25 * seg.width:
             i += 1
-            continue  # the other header column
+            continue  # the other header column, or a stamp beside the title
         words += seg.words
         last = seg
         i += 1

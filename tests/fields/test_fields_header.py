@@ -70,6 +70,13 @@ def test_issuer_name_continued_on_a_second_line() -> None:
     assert got["co_quan_ban_hanh"] == ("SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG", False)
 
 
+def test_closed_set_words_of_the_header_are_respelled() -> None:
+    got = fields(letter(["ỦY BAN NHÂN DÂN", "TĨNH QUẢNG NGÃI"]))  # OCR: TĨNH for TỈNH
+    assert got["co_quan_ban_hanh"] == ("ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI", False)
+    got = fields(letter(["UBND HUYÊN SƠN TỊNH", "PHÒNG TƯ PHÁP"]))
+    assert got["co_quan_chu_quan"][0] == "UBND HUYỆN SƠN TỊNH"
+
+
 def test_standalone_head_without_its_place_line_is_flagged() -> None:
     got = fields(letter(["ỦY BAN NHÂN DÂN"]))
     assert got["co_quan_ban_hanh"] == ("ỦY BAN NHÂN DÂN", True)
@@ -116,3 +123,64 @@ def test_modern_tones_only_at_the_end_of_a_syllable() -> None:
     assert modern_tones("UỶ BAN") == "ỦY BAN"
     assert modern_tones("Hoà Bình, khoẻ") == "Hòa Bình, khỏe"
     assert modern_tones("HOÀNG quý thuỷ") == "HOÀNG quý thủy"
+
+
+def test_date_with_glued_words_and_unreadable_digits() -> None:
+    def with_date(date: str) -> dict[str, tuple[object, bool]]:
+        lines = [
+            (300, 200, "ỦY BAN NHÂN DÂN"),
+            (300, 260, "TỈNH QUẢNG NGÃI"),
+            (1250, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+            (420, 520, "Số: 01/CT-UBND"),
+            (1300, 520, date),
+            (1100, 600, "CHỈ THỊ"),
+            (700, 660, "Về việc triển khai hóa đơn điện tử"),
+        ]
+        return fields(page_of(lines))
+
+    assert with_date("Quảng Ngãi, ngày 04tháng 02 năm 2025")["ngay_ban_hanh"] == (
+        "2025-02-04",
+        False,
+    )
+    assert with_date("Quảng Ngãi, ngày 04 tháng01 năm 2021")["ngay_ban_hanh"][0] == "2021-01-04"
+    unread = with_date("Quảng Ngãi, ngày0P tháng 02 năm 2025")
+    assert unread["ngay_ban_hanh"][1] is True
+    assert unread["dia_danh"] == ("Quảng Ngãi", False)
+    assert with_date("Quảng Ngãi, ngày 3 năm 2018")["ngay_ban_hanh"][1] is True
+
+
+def test_parent_line_glued_to_the_motto_on_one_row() -> None:
+    lines = [
+        (300, 200, "UBND TỈNH QUẢNG NGÃI CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        (330, 260, "BAN CHỈ ĐẠO 138"),
+        (1300, 270, "Độc lập - Tự do - Hạnh phúc"),
+        (420, 380, "Số: 04/QĐ-BCĐ138"),
+        (1300, 390, "Quảng Ngãi, ngày 05 tháng 02 năm 2025"),
+        (1100, 480, "QUYẾT ĐỊNH"),
+        (700, 540, "Về việc công nhận địa bàn trọng điểm"),
+    ]
+    got = fields(page_of(lines))
+    assert got["co_quan_chu_quan"] == ("UBND TỈNH QUẢNG NGÃI", False)
+    assert got["co_quan_ban_hanh"] == ("BAN CHỈ ĐẠO 138", False)
+
+
+def test_a_stamp_beside_the_title_is_not_the_subject() -> None:
+    lines = [
+        (300, 200, "ỦY BAN NHÂN DÂN"),
+        (300, 260, "TỈNH QUẢNG NGÃI"),
+        (1250, 200, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        (420, 380, "Số: 07/CT-UBND"),
+        (1300, 380, "Quảng Ngãi, ngày 20 tháng 3 năm 2018"),
+        (1100, 480, "CHỈ THỊ"),
+        (40, 540, "CV ĐẾN"),
+        (40, 580, "Số: 2352"),
+        (700, 560, "Về việc tăng cường công tác thi hành án hành chính"),
+        (40, 620, "Ngày: 21/3/18"),
+        (900, 620, "trên địa bàn tỉnh"),
+    ]
+    got = fields(page_of(sorted(lines, key=lambda r: (r[1], r[0]))))
+    assert got["trich_yeu"] == (
+        "Về việc tăng cường công tác thi hành án hành chính trên địa bàn tỉnh",
+        False,
+    )
+    assert got["so_ky_hieu"] == ("07/CT-UBND", False)

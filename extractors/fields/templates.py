@@ -25,6 +25,9 @@ FieldCheck = Literal["cccd", "name", "caps", "address"]
 Locator = Literal[
     "label",
     "issuing_body",
+    "parent_body",
+    "header_number",
+    "urgency",
     "place",
     "issue_date",
     "doc_type",
@@ -64,10 +67,11 @@ class FieldSpec(_Strict):
     checks: tuple[FieldCheck, ...] = ()
     qr: str | None = None  # attribute of the QR payload that gives this field
     output: bool = True  # false for helper fields (a date in words)
+    optional: bool = False  # a document may lack it (a parent body, an urgency mark)
 
     @model_validator(mode="after")
     def _labels_for_label_fields(self) -> FieldSpec:
-        if self.locate == "label" and not self.labels:
+        if self.locate in ("label", "header_number") and not self.labels:
             raise ValueError(f"field {self.key}: a label field needs `labels`")
         if self.normalise == "choice" and not self.choices:
             raise ValueError(f"field {self.key}: `choice` needs `choices`")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from extractors.ocr.lexicon import marked_share, syllable_share
 from extractors.ocr.model import OcrPage, Word
 from motcua.pdfium import open_pdf
 
@@ -72,7 +73,27 @@ def judge(text: str) -> Judgement:
         return Judgement("bad", "Vietnamese text without diacritics (WinAnsi text layer)")
     if _odd_case_words(text) > 0.15:
         return Judgement("bad", "garbled words (a poor earlier OCR)")
+    if _not_vietnamese(text):
+        return Judgement("bad", "words mostly not Vietnamese syllables (a poor earlier OCR)")
     return Judgement("good", "text layer with Vietnamese letters")
+
+
+# A page meant to be Vietnamese (marks, or many syllables) whose words are not syllables; a
+# line of four or more words counts as garbled below 0.7. Clean letters measure 0.92-0.98.
+MIN_SYLLABLE_SHARE = 0.8
+MAX_GARBLED_LINES = 0.2
+
+
+def _not_vietnamese(text: str) -> bool:
+    share, count = syllable_share(text)
+    if count < 4 or (marked_share(text) < 0.03 and share < 0.4):
+        return False  # too little text, or another language (an English annex)
+    if share < MIN_SYLLABLE_SHARE:
+        return True
+    lines = [syllable_share(line) for line in text.splitlines()]
+    measured = [s for s, n in lines if n >= 4]
+    garbled = sum(1 for s in measured if s < 0.7)
+    return bool(measured) and garbled / len(measured) > MAX_GARBLED_LINES
 
 
 def _odd_case_words(text: str) -> float:

@@ -245,6 +245,7 @@ def test_official_letter_header_and_footer() -> None:
     assert result.kind == "van-ban"
     values = {k: f.value for k, f in result.fields.items()}
     assert values == {
+        "co_quan_chu_quan": "UBND THÀNH PHỐ ĐÀ NẴNG",
         "co_quan_ban_hanh": "SỞ GIÁO DỤC VÀ ĐÀO TẠO",
         "so_ky_hieu": "1906/SGDĐT-CTrTT",  # the stray space of the scan is gone
         "loai_van_ban": "Công văn",

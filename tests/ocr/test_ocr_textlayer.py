@@ -70,6 +70,44 @@ def test_text_layer_judgement(text: str, verdict: str) -> None:
     assert judge(text).verdict == verdict
 
 
+# An e-office PDF's earlier OCR: Vietnamese letters, but words that are not syllables.
+GARBLED = (
+    "UBND TỈNH QUẢNG NGÃI CONG HOA xA HQI CilU NGHIA VIT NAM\n"
+    "Sô: 575 /UBND-KTTH Độc Iập - Tư dọ - Hạnh phủc\n"
+    "V/v tharn gỉa ỷ kỉen cảc dư thảo Nghi đỉnh cúa Chỉnh phũ\n"
+    "Kỉnh gứi: Cảc sở, ban, ngảnh tỉnh; UBND cảc huyện, thị xả"
+)
+CLEAN = (
+    "UBND TỈNH QUẢNG NGÃI CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Số: 575/UBND-KTTH Độc lập - Tự do - Hạnh phúc\n"
+    "V/v tham gia ý kiến các dự thảo Nghị định của Chính phủ\n"
+    "Kính gửi: Các sở, ban, ngành tỉnh; UBND các huyện, thị xã"
+)
+
+
+def test_a_layer_of_non_syllables_is_judged_by_language() -> None:
+    assert judge(CLEAN).verdict == "good"
+    garbled = judge(GARBLED)
+    assert garbled.verdict == "bad"
+    assert "not Vietnamese syllables" in garbled.reason
+
+
+def test_one_garbled_header_among_clean_lines_is_enough() -> None:
+    body = "\n".join(
+        ["Thực hiện chỉ đạo của Ủy ban nhân dân tỉnh về việc giải quyết thủ tục hành chính"] * 4
+    )
+    header = "CONG HOA xA HQI CilU NGHIA VIT NAM\nĐộc Iập Tư dọ Hạnh phủc ngảy thảng"
+    assert judge(body).verdict == "good"
+    assert judge(header + "\n" + body).verdict == "bad"
+
+
+def test_old_and_new_tone_placement_are_both_syllables() -> None:
+    from extractors.ocr.lexicon import is_syllable
+
+    assert all(is_syllable(w) for w in ("hoà", "hòa", "UỶ", "ỦY", "khoẻ", "khỏe", "Đà"))
+    assert not any(is_syllable(w) for w in ("CilU", "HQI", "tharn", "xyz"))
+
+
 def test_a_born_digital_pdf_is_read_from_its_text_layer(header_page: Page, tmp_path: Path) -> None:
     path = born_digital(tmp_path / "digital.pdf", header_page.text)
     result = ocr_document(path, OcrOptions(jobs=1))
@@ -98,8 +136,10 @@ def test_an_empty_user_password_pdf_opens(header_page: Page, tmp_path: Path) -> 
         "SO NOI VU Doc lap - Tu do - Hanh phuc",
         "UBND TØNH QUAÛNG NAM COÄNG HOØA XAÕ HOÄI CHUÛ NGHÓA VIEÄT NAM\n"
         "Ñoäc laäp - Töï do - Haïnh phuùc",
+        "UBND TINH QUANG NAM CONG HOA xA HQI CilU NGHIA VIT NAM\n"
+        "SQ NQI VU Doc Iap - Tu dq - Hanh phuc",
     ],
-    ids=["winansi-without-diacritics", "vni"],
+    ids=["winansi-without-diacritics", "vni", "garbled-earlier-ocr"],
 )
 def test_a_bad_text_layer_is_re_ocred(header_page: Page, tmp_path: Path, layer: str) -> None:
     path = scan_with_layer(tmp_path / "scan.pdf", header_page, layer)

@@ -1,0 +1,140 @@
+"""Normalisers and per-field checks: a located raw value → its stored form and the problems
+that send it to review.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from rapidfuzz import fuzz, process
+
+from extractors.fields import validators as v
+from extractors.fields.layout import token
+from extractors.fields.locate import TRAILING, Value, clean, is_caps
+from extractors.fields.templates import FieldSpec
+from extractors.ocr.lexicon import modern_tones
+from motcua.types import fold
+
+# OCR look-alikes inside a run of digits; using one marks the value for review.
+DIGIT_FIXES: Final = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "i": "1",
+        "!": "1",
+        "S": "5",
+        "s": "5",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+        "g": "9",
+        "G": "6",
+        "T": "7",
+    }
+)
+_DATE_RE: Final = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+# A slash OCR'd as a letter ("16J08I2041"): accepted, but the value goes to review.
+_LOOSE_DATE_RE: Final = re.compile(
+    r"(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{1,2})\s*[/.\-|IlJjiT1!]\s*(\d{4})"
+)
+
+
+def normalise(spec: FieldSpec, raw: Value) -> tuple[str | tuple[str, ...], list[str]]:
+    """(value, problems) for a located raw value."""
+    text = clean(raw.text)
+    problems: list[str] = []
+    kind = spec.normalise
+    if kind == "caps":
+        text = modern_tones(text)
+    if text and not (text[0].isalnum() or text[0] == "("):
+        problems.append("giá trị bắt đầu bằng ký tự lạ, cần đối chiếu")
+    if kind == "list":
+        items = []
+        for item in (clean(i) for i in raw.items):
+            # "Lưu: VT, <unit>" is a fixed phrase (Decree 30/2020): VT is the clerical office.
+            fixed = re.sub(r"^Lưu\s*:?\s*V[^,\s]{0,2}\s*[,;.]*\s+", "Lưu: VT, ", item)
+            if fixed != item and not item.startswith("Lưu: VT, "):
+                problems.append("đã sửa dòng 'Lưu: VT, ...', cần đối chiếu")
+            if fixed:
+                items.append(fixed)
+        return tuple(items), problems
+    if kind == "digits" or kind == "year":
+        compact = re.sub(r"[\s.\-]", "", text)
+        fixed = compact.translate(DIGIT_FIXES)
+        if fixed != compact:
+            problems.append("có ký tự đọc nhầm thành chữ số, cần đối chiếu")
+        if kind == "year" and not re.fullmatch(r"\d{4}", fixed):
+            problems.append("năm sinh phải gồm 4 chữ số")
+        return fixed, problems
+    if kind == "date" or kind == "expiry":
+        if kind == "expiry" and fold(text).startswith(("khong thoi", "khong th0i")):
+            if text != v.NO_EXPIRY:
+                problems.append("đọc không rõ 'Không thời hạn'")
+            return v.NO_EXPIRY, problems
+        match = _DATE_RE.search(text)
+        if match is None:
+            loose = _LOOSE_DATE_RE.search(text.replace("O", "0").replace("o", "0"))
+            if loose is not None:
+                problems.append("dấu phân cách ngày tháng đọc không rõ, cần đối chiếu")
+                match = loose
+        date = v.parse_date("/".join(match.groups())) if match else None
+        if date is None:
+            return text, ["không phải ngày tháng hợp lệ (dd/mm/yyyy)"]
+        return date.isoformat(), problems
+    if kind == "sex":
+        folded = token(text)
+        if folded in {"nam", "nu"}:
+            return ("Nam" if folded == "nam" else "Nữ"), problems
+        return text, ["giới tính phải là Nam hoặc Nữ"]
+    if kind == "choice":
+        choices = {fold(c): c for c in spec.choices}
+        if fold(text) in choices:
+            return choices[fold(text)], problems
+        nearest = process.extractOne(fold(text), list(choices), scorer=fuzz.ratio, score_cutoff=75)
+        if nearest:
+            return choices[nearest[0]], ["giá trị đọc không rõ, đã chọn giá trị gần nhất"]
+        return text, ["giá trị không có trong danh mục"]
+    if kind == "symbol":
+        compact = text.replace(" ", "")
+        if "/" in compact:
+            head, tail = compact.split("/", 1)
+            fixed = head.translate(DIGIT_FIXES)
+            if fixed != head:
+                problems.append("có ký tự đọc nhầm thành chữ số, cần đối chiếu")
+            compact = f"{fixed}/{tail}"
+        return compact, problems
+    if "address" in spec.checks:
+        repaired = v.repair_address(text)
+        if repaired is not None:
+            problems.append("đã sửa dấu của tên đơn vị hành chính, cần đối chiếu")
+            text = repaired
+    if kind == "name":
+        name = " ".join(w.strip(TRAILING) for w in text.split())
+        repaired = v.repair_surname(name)
+        if repaired is not None:
+            problems.append(f"họ đọc được '{name.split()[0]}', đã sửa theo danh mục họ")
+            name = repaired
+        return name, problems
+    return text, problems
+
+
+def field_checks(spec: FieldSpec, value: str) -> list[str]:
+    problems: list[str] = []
+    if spec.pattern and not re.fullmatch(spec.pattern, value):
+        problems.append("không đúng định dạng")
+    for check in spec.checks:
+        if check == "cccd":
+            problems += v.check_cccd(value)
+        elif check == "name":
+            problems += v.check_name(value)
+        elif check == "address":
+            problems += v.check_address(value)
+        elif check == "caps" and not is_caps(value):
+            problems.append("phải viết hoa toàn bộ")
+    return problems

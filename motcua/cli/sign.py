@@ -205,6 +205,12 @@ _YES = {True: "có", False: "không"}
 @click.option("--at", "at_text", help="Validate as of this ISO 8601 moment.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report.")
 @click.option("--offline", is_flag=True, help="Do not fetch OCSP/CRL over the network.")
+@click.option(
+    "--accept-unknown-revocation",
+    is_flag=True,
+    help="Count a signature whose revocation could not be checked (offline, OCSP/CRL down) "
+    "as valid; the report still says which check was skipped.",
+)
 @click.pass_obj
 def verify(
     app: AppContext,
@@ -213,12 +219,20 @@ def verify(
     at_text: str | None,
     as_json: bool,
     offline: bool,
+    accept_unknown_revocation: bool,
 ) -> None:
-    """Verify the signatures of a PDF. Exit 0 all valid and trusted, 1 not, 2 unreadable."""
+    """Verify the signatures of a PDF. Exit 0 all valid and trusted, 1 not (also when a
+    revocation status could not be checked), 2 unreadable."""
     from signing.verify import iso_vn, verify_pdf
 
     _quiet_libraries(app)
-    report = verify_pdf(path, trust=list(trust), at=_parse_at(at_text), fetch=not offline)
+    report = verify_pdf(
+        path,
+        trust=list(trust),
+        at=_parse_at(at_text),
+        fetch=not offline,
+        accept_unknown_revocation=accept_unknown_revocation,
+    )
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:
@@ -227,6 +241,12 @@ def verify(
             click.echo(f"  ! {error}")
         for sig in report.signatures:
             mark = "HỢP LỆ" if sig.ok else "KHÔNG HỢP LỆ"
+            if sig.revocation_unchecked:
+                mark = (
+                    "HỢP LỆ (chưa kiểm tra được thu hồi, được chấp nhận)"
+                    if sig.ok
+                    else "CHƯA KIỂM TRA ĐƯỢC THU HỒI"
+                )
             click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
             click.echo(f"    người ký: {sig.signer or '-'}")
             click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")

@@ -46,7 +46,12 @@ from dossiers.forms.results import RenderedResult, load_template, parse_date, re
 from dossiers.procedures import Catalogue, Procedure
 from dossiers.register import Dossier, Status
 from flows.context import Office, current_office
-from motcua.errors import BadArgumentError, CheckFailedError, ConfigurationError
+from motcua.errors import (
+    BadArgumentError,
+    CheckFailedError,
+    ConfigurationError,
+    DraftChangedError,
+)
 from signing import (
     Level,
     LoadedSigner,
@@ -574,13 +579,24 @@ def _draft(
     return draft
 
 
-def _current_draft(office: Office, dossier: Dossier) -> Draft:
+def check_previewed(code: str, draft: Draft, previewed_sha256: str | None) -> None:
+    """Refuse to sign when the draft is not the one the signer previewed (`previewed_sha256`)."""
+    if previewed_sha256 is not None and previewed_sha256.strip().lower() != draft.sha256:
+        raise DraftChangedError(
+            f"dự thảo kết quả của hồ sơ {code} đã thay đổi sau khi lãnh đạo xem"
+            " (the draft changed since it was previewed: its SHA-256 differs)",
+            hint="xem lại dự thảo mới rồi ký lại (preview the current draft, then sign it)",
+        )
+
+
+def _current_draft(office: Office, dossier: Dossier, previewed_sha256: str | None) -> Draft:
     draft = read_draft(office.dossier_dir(dossier.code))
     if draft is None or not waits_for_leader(dossier, draft):
         raise CheckFailedError(
             f"dossier {dossier.code} has no draft result waiting for signatures",
             hint="draft the result first (POST /api/v1/dossiers/{code}/result)",
         )
+    check_previewed(dossier.code, draft, previewed_sha256)
     if not draft.pdf.is_file() or sha256_of(draft.pdf) != draft.sha256:
         raise CheckFailedError(
             f"the draft result of {dossier.code} changed or disappeared since it was rendered",
@@ -595,9 +611,10 @@ def _complete(
     setup: SigningSetup,
     leader_signed_pdf: str | None,
     started: float,
+    previewed_sha256: str | None,
 ) -> dict[str, Any]:
     dossier = _unsigned_dossier(office, dossier_code)
-    draft = _current_draft(office, dossier)
+    draft = _current_draft(office, dossier, previewed_sha256)
     if leader_signed_pdf is None:
         leader_signed = leader_sign_task(office, draft, setup)
     else:
@@ -657,17 +674,25 @@ def draft_result(
         "template": draft.template,
         "pages": draft.pages,
         "drafted_at": draft.drafted_at.isoformat(),
+        "draft_sha256": draft.sha256,
     }
 
 
 @flow(name="complete-result", log_prints=False)
 def complete_result(
-    dossier_code: str, setup: SigningSetup, leader_signed_pdf: str | None = None
+    dossier_code: str,
+    setup: SigningSetup,
+    leader_signed_pdf: str | None = None,
+    draft_sha256: str | None = None,
 ) -> dict[str, Any]:
     """Sign the drafted result (leader, unless `leader_signed_pdf` carries the leader's
     signature already; then the organisation), verify, archive; the dossier is ready to return.
+
+    `draft_sha256`: the draft the signer previewed; another one is refused (`DraftChangedError`).
     """
-    return _complete(_office(), dossier_code, setup, leader_signed_pdf, time.monotonic())
+    return _complete(
+        _office(), dossier_code, setup, leader_signed_pdf, time.monotonic(), draft_sha256
+    )
 
 
 @flow(name="issue-result", log_prints=False)
@@ -681,5 +706,5 @@ def issue_result(
     """
     started = time.monotonic()
     office = _office()
-    _draft(office, dossier_code, fields, setup.signer_name)
-    return _complete(office, dossier_code, setup, None, started)
+    draft = _draft(office, dossier_code, fields, setup.signer_name)
+    return _complete(office, dossier_code, setup, None, started, draft.sha256)

@@ -73,3 +73,10 @@ class ConfigurationError(MotcuaError):
     """Settings are invalid, inconsistent or incomplete."""
 
     exit_code = ExitCode.configuration
+
+
+class DraftChangedError(CheckFailedError):
+    """A sign request named a draft (its SHA-256) that is no longer the current one: the signer
+    previewed something else. HTTP 409 on the web (a `CheckFailedError`), exit 2 on the CLI."""
+
+    exit_code = ExitCode.bad_input

@@ -6,6 +6,12 @@ password, as e-office systems produce them. `at` validates as of another moment:
 signature is judged at the time its timestamps prove (the document timestamp chain must be valid
 at `at`); other levels are judged at `at` directly, so they fail once the signer's certificate
 expired. Reasons are Vietnamese (archivists read them) with an English gloss.
+
+Revocation never passes silently: each signature is validated requiring revocation data for
+every certificate that declares where to find it; when that data cannot be had (`fetch=False`
+without embedded data, or the OCSP/CRL server does not answer) the signature's `revocation` is
+`unknown`, `revocation_skipped` says which checks were skipped, and it is not `ok` unless the
+caller passed `accept_unknown_revocation=True`.
 """
 
 from __future__ import annotations
@@ -66,9 +72,19 @@ class SignatureReport:
     level: str = "unknown"
     role: str = "unknown"
     errors: list[str] = dc_field(default_factory=list)
+    revocation: str = "unknown"  # good | revoked | unknown (not checked) | none (not reached)
+    revocation_skipped: list[str] = dc_field(default_factory=list)
+    accept_unknown_revocation: bool = False
+
+    @property
+    def revocation_unchecked(self) -> bool:
+        """Valid and trusted but for a revocation status nobody could check."""
+        return self.valid and self.trusted and self.revocation == "unknown"
 
     @property
     def ok(self) -> bool:
+        if self.revocation_unchecked:
+            return self.accept_unknown_revocation
         return self.valid and self.trusted
 
     def as_json(self) -> dict[str, Any]:
@@ -84,6 +100,8 @@ class SignatureReport:
             "modification_level": self.modification_level,
             "level": self.level,
             "role": self.role,
+            "revocation": self.revocation,
+            "revocation_skipped": list(self.revocation_skipped),
             "errors": list(self.errors),
         }
 
@@ -136,7 +154,9 @@ class _Context:
     dss_ocsps: list[Any]
     fetch: bool
 
-    def validation_context(self, moment: datetime | None, *, retroactive: bool = False) -> Any:
+    def validation_context(
+        self, moment: datetime | None, *, retroactive: bool = False, mode: str = "soft-fail"
+    ) -> Any:
         from pyhanko_certvalidator import ValidationContext
 
         return ValidationContext(
@@ -145,7 +165,7 @@ class _Context:
             crls=self.dss_crls,
             ocsps=self.dss_ocsps,
             allow_fetching=self.fetch and not retroactive,
-            revocation_mode="soft-fail",
+            revocation_mode=mode,
             moment=moment,
             retroactive_revinfo=retroactive,
         )
@@ -212,27 +232,35 @@ def verify_pdf(
     at: datetime | None = None,
     *,
     fetch: bool = True,
+    accept_unknown_revocation: bool = False,
 ) -> VerificationReport:
     """Verify every signature in a PDF against the trust anchors `trust` (PEM/DER files).
 
     `at`: validate as of that moment (default now). `fetch`: allow OCSP/CRL requests for
-    signatures that do not embed their revocation data (soft-fail when unreachable).
-    Raises `InputFileError` only when the file itself cannot be read. A path passes the input
-    gate (`motcua.inputs`: a regular file within `MOTCUA_INPUT_MAX_MB`...) and is read as a
-    stream, never whole into memory.
+    signatures that do not embed their revocation data. A revocation status that cannot be
+    had makes a signature not ok (`revocation == "unknown"`) unless
+    `accept_unknown_revocation`. Raises `InputFileError` only when the file itself cannot be
+    read. A path passes the input gate (`motcua.inputs`: a regular file within
+    `MOTCUA_INPUT_MAX_MB`...) and is read as a stream, never whole into memory.
     """
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=VN_TZ)
     if isinstance(source, bytes):
-        return _verify_stream(BytesIO(source), "<bytes>", trust, at, fetch)
+        return _verify_stream(BytesIO(source), "<bytes>", trust, at, fetch,
+                              accept_unknown_revocation)  # fmt: skip
     path = Path(source)
     check_file(path, pdf_only=True)
     with path.open("rb") as handle:
-        return _verify_stream(handle, str(path), trust, at, fetch)
+        return _verify_stream(handle, str(path), trust, at, fetch, accept_unknown_revocation)
 
 
 def _verify_stream(
-    stream: BinaryIO, name: str, trust: Sequence[Path], at: datetime | None, fetch: bool
+    stream: BinaryIO,
+    name: str,
+    trust: Sequence[Path],
+    at: datetime | None,
+    fetch: bool,
+    accept_unknown_revocation: bool = False,
 ) -> VerificationReport:
     from pyhanko.sign.fields import enumerate_sig_fields
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -278,10 +306,43 @@ def _verify_stream(
             continue
         if sig.sig_object_type != "/Sig":
             continue
-        report.signatures.append(_verify_one(sig, context, doc_timestamps, at))
+        checked = _verify_one(sig, context, doc_timestamps, at)
+        checked.accept_unknown_revocation = accept_unknown_revocation
+        report.signatures.append(checked)
     if not report.signatures:
         report.errors.append("tài liệu không có chữ ký số (the document carries no signature)")
+    elif _bytes_after_last_revision(stream, [sig for _, sig in embedded]):
+        problem = (
+            "có dữ liệu được nối vào sau phiên bản cuối của tài liệu, ngoài mọi chữ ký và dấu"
+            " thời gian (bytes appended after the last revision: a modification)"
+        )
+        report.errors.append(problem)
+        for signature in report.signatures:
+            signature.valid = False
+            signature.errors.append(problem)
     return report
+
+
+def _bytes_after_last_revision(stream: BinaryIO, embedded: Sequence[Any]) -> bool:
+    """Whether bytes follow the last revision: after its `%%EOF`, or outside the byte range of
+    the signature or document timestamp that closes the file (pyHanko's coverage)."""
+    size = stream.seek(0, 2)
+    stream.seek(max(0, size - 4096))
+    tail = stream.read()
+    end = tail.rfind(b"%%EOF")
+    if end < 0 or tail[end + len(b"%%EOF") :].strip(b"\r\n\t\x00 "):
+        return True
+    readable = [sig for sig in embedded if not isinstance(sig, Exception)]
+    if not readable:
+        return False
+    try:
+        last = max(readable, key=lambda sig: int(sig.signed_revision))
+        if not _is_last_revision(last):
+            return False  # later revisions: the modification analysis judges them
+        return str(last.evaluate_signature_coverage().name) != "ENTIRE_FILE"
+    except Exception as exc:
+        log.info("coverage of the last signature unknown: %s", exc)
+        return False
 
 
 def _broken(fq_name: str, exc: Exception) -> SignatureReport:
@@ -322,13 +383,11 @@ def _level(sig: Any, status: Any, doc_timestamps: list[Any], context: _Context) 
 def _verify_one(
     sig: Any, context: _Context, doc_timestamps: list[Any], at: datetime | None
 ) -> SignatureReport:
-    from pyhanko.sign.validation import validate_pdf_signature
-
     fq_name = str(sig.field_name)
     report = SignatureReport(field=fq_name, role=_role(fq_name))
     try:
         report.signer = nfc(str(sig.signer_cert.subject.native.get("common_name", "")))
-        status = validate_pdf_signature(sig, context.validation_context(at))
+        status = _validate_with_revocation(sig, context, at, report)
     except Exception as exc:
         log.info("signature %s could not be validated: %s", fq_name, exc)
         report.errors.append(
@@ -373,12 +432,6 @@ def _verify_one(
         report.errors.append(
             "chữ ký không phủ toàn bộ phiên bản tài liệu (signature does not cover its revision)"
         )
-    if report.coverage == "entire_revision" and _is_last_revision(sig):
-        report.valid = False
-        report.errors.append(
-            "có dữ liệu được nối vào sau khi ký"
-            " (bytes appended after signing, outside any PDF revision)"
-        )
     if report.modification_level is not None and (
         report.modification_level not in _ACCEPTED_MODIFICATIONS
     ):
@@ -405,6 +458,50 @@ def _verify_one(
             reason or f"chứng thư số không được tin cậy (certificate not trusted: {indic})"
         )
     return report
+
+
+def _validate_with_revocation(
+    sig: Any, context: _Context, at: datetime | None, report: SignatureReport
+) -> Any:
+    """pyHanko's status of `sig`, requiring revocation data for each certificate that declares
+    an OCSP responder or a CRL; `report.revocation` says whether that data was had.
+
+    When the only thing missing is revocation data (a soft-fail validation trusts the path),
+    the soft-fail status is returned and the revocation is `unknown`, with the checks skipped."""
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    strict = validate_pdf_signature(sig, context.validation_context(at, mode="hard-fail"))
+    if strict.revoked:
+        report.revocation = "revoked"
+        return strict
+    if strict.trusted:
+        report.revocation = "good"
+        return strict
+    lenient_context = context.validation_context(at)
+    lenient = validate_pdf_signature(sig, lenient_context)
+    if lenient.revoked:
+        report.revocation = "revoked"
+        return lenient
+    if not lenient.trusted:  # another trust problem: say that one
+        report.revocation = "none"
+        return lenient
+    report.revocation = "unknown"
+    skipped = [str(exc) for exc in getattr(lenient_context, "soft_fail_exceptions", [])]
+    if not context.fetch:
+        skipped.append(
+            "tra cứu OCSP/CRL trực tuyến bị bỏ qua (--offline) và tài liệu không chứa dữ liệu thu"
+            f" hồi cho chứng thư của {report.signer or 'người ký'}"
+            " (online OCSP/CRL skipped, no revocation data embedded)"
+        )
+    report.revocation_skipped = list(dict.fromkeys(skipped)) or [
+        "không lấy được dữ liệu thu hồi (no revocation data could be obtained)"
+    ]
+    report.errors.append(
+        "chưa kiểm tra được thu hồi: "
+        + "; ".join(report.revocation_skipped)
+        + " (revocation status unknown)"
+    )
+    return lenient
 
 
 def _is_last_revision(sig: Any) -> bool:

@@ -59,6 +59,13 @@ from motcua.errors import BadArgumentError
     metavar="KEY=VALUE",
     help="A result field the clerk supplies, e.g. marital_status=Chưa đăng ký kết hôn.",
 )
+@click.option(
+    "--draft-sha256",
+    "draft_sha256",
+    help="Sign the dossier's current draft (made on the web) if its SHA-256 is this one, the "
+    "draft you previewed; a changed draft is refused (exit 2). Without it the result is "
+    "drafted anew and signed in one run.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def issue(
@@ -75,6 +82,7 @@ def issue(
     signature_image: Path | None,
     seal_image: Path | None,
     fields: tuple[str, ...],
+    draft_sha256: str | None,
     as_json: bool,
 ) -> None:
     """Issue the result of dossier CODE: render it, sign it (leader, organisation), archive it."""
@@ -86,8 +94,13 @@ def issue(
         if not sep or not key.strip():
             raise BadArgumentError(f"--field {item!r} is not KEY=VALUE")
         values[key.strip()] = value.strip()
+    if draft_sha256 is not None and values:
+        raise BadArgumentError(
+            "--field redrafts the result; --draft-sha256 signs the draft you previewed",
+            hint="pass one or the other",
+        )
     prepare_flows(app)
-    from flows.result import SigningSetup, issue_result
+    from flows.result import SigningSetup, complete_result, issue_result
 
     common = {
         "level": level,
@@ -115,7 +128,10 @@ def issue(
             **{k: v for k, v in common.items() if v is not None},
         )
     with app.err.status(f"đang ký và lưu trữ kết quả hồ sơ {code}…"):
-        result = issue_result(code, setup, values)
+        if draft_sha256 is not None:
+            result = complete_result(code, setup, None, draft_sha256)
+        else:
+            result = issue_result(code, setup, values)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:

@@ -211,6 +211,12 @@ _YES = {True: "có", False: "không"}
 @click.option("--at", "at_text", help="Validate as of this ISO 8601 moment.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report of each PDF.")
 @click.option("--offline", is_flag=True, help="Do not fetch OCSP/CRL over the network.")
+@click.option(
+    "--accept-unknown-revocation",
+    is_flag=True,
+    help="Count a signature whose revocation could not be checked (offline, OCSP/CRL down) "
+    "as valid; the report still says which check was skipped.",
+)
 @click.pass_obj
 def verify(
     app: AppContext,
@@ -219,8 +225,10 @@ def verify(
     at_text: str | None,
     as_json: bool,
     offline: bool,
+    accept_unknown_revocation: bool,
 ) -> None:
-    """Verify the signatures of PDFs. Exit 0 all valid and trusted, 1 not, 2 a file unreadable.
+    """Verify the signatures of PDFs. Exit 0 all valid and trusted, 1 not (also when a
+    revocation status could not be checked), 2 a file unreadable.
 
     Each file gets its report; an unreadable one its error, and the others go on."""
     from signing.verify import verify_pdf
@@ -230,7 +238,15 @@ def verify(
     batch = Batch(app, "verify")
     for path in paths:
         report = batch.run(
-            path, partial(verify_pdf, path, trust=list(trust), at=at, fetch=not offline)
+            path,
+            partial(
+                verify_pdf,
+                path,
+                trust=list(trust),
+                at=at,
+                fetch=not offline,
+                accept_unknown_revocation=accept_unknown_revocation,
+            ),
         )
         if report is None:
             continue
@@ -251,6 +267,12 @@ def _print_report(report: VerificationReport) -> None:
         click.echo(f"  ! {error}")
     for sig in report.signatures:
         mark = "HỢP LỆ" if sig.ok else "KHÔNG HỢP LỆ"
+        if sig.revocation_unchecked:
+            mark = (
+                "HỢP LỆ (chưa kiểm tra được thu hồi, được chấp nhận)"
+                if sig.ok
+                else "CHƯA KIỂM TRA ĐƯỢC THU HỒI"
+            )
         click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
         click.echo(f"    người ký: {sig.signer or '-'}")
         click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")

@@ -34,3 +34,23 @@ def organization(pki: TestPki) -> LoadedSigner:
 @pytest.fixture(scope="session")
 def unsigned_pdf() -> bytes:
     return result_pdf(pages=2)
+
+
+def sign_unchecked(pdf: bytes, signer: LoadedSigner, field: str = "motcua_leader") -> bytes:
+    """A PAdES B-B signature made with pyHanko directly, bypassing motcua's certificate checks:
+    how a PDF signed with an expired or revoked certificate elsewhere reaches `verify`."""
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    meta = signers.PdfSignatureMetadata(
+        field_name=field, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256"
+    )
+    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+    out = signers.PdfSigner(
+        meta,
+        signer=signer.signer,
+        new_field_spec=fields.SigFieldSpec(field, box=(50, 50, 250, 120)),
+    ).sign_pdf(writer)
+    return bytes(out.getvalue())

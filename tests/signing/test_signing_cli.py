@@ -99,6 +99,8 @@ def test_leader_then_organization_via_cli_and_verify_json(
         "modification_level",
         "level",
         "role",
+        "revocation",
+        "revocation_skipped",
         "errors",
     }
     assert all(set(sig) == expected_keys for sig in report["signatures"])

@@ -108,6 +108,12 @@ def _draft(world: WebWorld, clerk: TestClient, code: str) -> None:
     assert job.result is not None and job.result["status"] == "processing"
 
 
+def _previewed(leader: TestClient, code: str) -> str:
+    """The draft's SHA-256 as the leader's queue shows it: what a sign request names."""
+    queue = leader.get("/api/v1/signing/queue").json()
+    return str(next(i for i in queue if i["dossier_code"] == code)["draft_sha256"])
+
+
 def _new_dossier(world: WebWorld, salt: str) -> str:
     return take_in(world.services, name="Phạm Văn Đức", salt=salt).code
 
@@ -165,7 +171,8 @@ def test_draft_appears_in_the_queue_and_is_signed_on_the_server(
     preview = leader.get(f"/signing/{code}")
     assert 'id="preview-page-1"' in preview.text and 'id="sign-this"' in preview.text
 
-    r = leader.post(f"/api/v1/signing/{code}/sign", headers=csrf_header(leader))
+    previewed = {"draft_sha256": item["draft_sha256"]}
+    r = leader.post(f"/api/v1/signing/{code}/sign", json=previewed, headers=csrf_header(leader))
     assert r.status_code == 202, r.text
     job = _wait(sworld, r.json()["id"])
     assert job.state is JobState.completed, (job.error, job.hint)
@@ -180,7 +187,10 @@ def test_draft_appears_in_the_queue_and_is_signed_on_the_server(
     _check_signed_result(result.content, pki, "B-LTA", "TEST Nguyễn Văn An")
     assert code not in [i["dossier_code"] for i in leader.get("/api/v1/signing/queue").json()]
     assert (
-        leader.post(f"/api/v1/signing/{code}/sign", headers=csrf_header(leader)).status_code == 409
+        leader.post(
+            f"/api/v1/signing/{code}/sign", json=previewed, headers=csrf_header(leader)
+        ).status_code
+        == 409
     )
 
     actions = _actions(sworld, code)
@@ -239,8 +249,11 @@ def test_clerk_drafts_from_the_form_and_the_leader_signs_several(
     )
     assert 'id="result-waiting"' in html
 
+    previewed = {f"draft_sha256.{code}": _previewed(leader, code) for code in codes}
     r = leader.post(
-        "/signing/sign", data={"codes": codes, **csrf_header_form(leader)}, follow_redirects=False
+        "/signing/sign",
+        data={"codes": codes, **previewed, **csrf_header_form(leader)},
+        follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")
     job = _wait(sworld, r.headers["location"].rsplit("/", 1)[1])
@@ -256,6 +269,87 @@ def test_clerk_drafts_from_the_form_and_the_leader_signs_several(
     r = leader.post("/signing/sign", data=csrf_header_form(leader), follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/signing"
     assert all(f'data-code="{code}"' not in leader.get("/signing").text for code in codes)
+
+
+def test_a_draft_changed_after_the_preview_is_not_signed(
+    sworld: WebWorld, sclients: dict[str, TestClient], pki: TestPki
+) -> None:
+    """Issue 13, item 4: the clerk re-drafts between the leader's preview and the click."""
+    clerk, leader = sclients["clerk"], sclients["leader"]
+    code = _new_dossier(sworld, "redraft")
+    _draft(sworld, clerk, code)
+    seen = _previewed(leader, code)
+    assert leader.get(f"/signing/{code}").text.count(f'value="{seen}"') == 1
+    forged = {**FIELDS, "residence": "Thôn Giả Mạo, xã Hòa Tiến"}
+    r = clerk.post(
+        f"/api/v1/dossiers/{code}/result", json={"fields": forged}, headers=csrf_header(clerk)
+    )
+    assert _wait(sworld, r.json()["id"]).state is JobState.completed
+    assert _previewed(leader, code) != seen
+
+    headers = csrf_header(leader)
+    r = leader.post(f"/api/v1/signing/{code}/sign", json={"draft_sha256": seen}, headers=headers)
+    assert r.status_code == 409 and "đã thay đổi sau khi lãnh đạo xem" in r.json()["detail"]
+    body = {"codes": [code], "draft_sha256": {code: seen}}
+    r = leader.post("/api/v1/signing/sign", json=body, headers=headers)
+    assert r.status_code == 409 and "đã thay đổi" in r.json()["detail"]
+    r = leader.post(f"/api/v1/signing/{code}/sign", json={}, headers=headers)
+    assert r.status_code == 422  # a sign request must name what was previewed
+    r = leader.post("/api/v1/signing/sign", json={"codes": [code], "draft_sha256": {}},
+                    headers=headers)  # fmt: skip
+    assert r.status_code == 400 and "draft_sha256" in r.json()["hint"]
+    r = leader.post(
+        f"/api/v1/signing/{code}/prepare",
+        json={"certificate_chain": _chain_pem(pki, "leader"), "draft_sha256": seen},
+        headers=headers,
+    )
+    assert r.status_code == 409 and "đã thay đổi" in r.json()["detail"]
+    for url, data in (
+        (f"/signing/{code}/sign", {"draft_sha256": seen}),
+        ("/signing/sign", {"codes": [code], f"draft_sha256.{code}": seen}),
+    ):
+        r = leader.post(url, data={**data, **csrf_header_form(leader)}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/signing", url
+        assert "đã thay đổi sau khi lãnh đạo xem" in leader.get("/signing").text, url
+    assert sworld.services.register.get(code).status is Status.processing
+    assert "result.sign_requested" not in _actions(sworld, code)
+
+    # The flow checks it too (a job that started after the clerk's new draft).
+    from flows.context import office_in_use
+    from flows.result import SigningSetup, complete_result
+    from motcua.errors import DraftChangedError
+
+    setup = SigningSetup.from_test_pki(pki.dir, level="B-B")
+    with office_in_use(sworld.services.flows_office()), pytest.raises(DraftChangedError):
+        complete_result(code, setup, None, seen)
+    assert sworld.services.register.get(code).status is Status.processing
+
+
+def test_dossier_issue_refuses_a_draft_other_than_the_one_previewed(
+    sworld: WebWorld,
+    sclients: dict[str, TestClient],
+    pki: TestPki,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`motcua dossier issue CODE --draft-sha256 HEX`: exit 2 when the draft changed."""
+    from flows.context import office_in_use
+    from tests.signing.signing_cli_runner import run_motcua
+
+    clerk, leader = sclients["clerk"], sclients["leader"]
+    code = _new_dossier(sworld, "cli-redraft")
+    _draft(sworld, clerk, code)
+    seen = _previewed(leader, code)
+    _draft(sworld, clerk, code)  # drafted again: another PDF
+    assert _previewed(leader, code) != seen
+    monkeypatch.setenv("MOTCUA_HOME", str(sworld.home))
+    monkeypatch.setenv("MOTCUA_CONFIG", str(sworld.home / "absent.toml"))
+    args = ["dossier", "issue", code, "--sign-with", str(pki.dir), "--level", "B-B"]
+    with office_in_use(sworld.services.flows_office()):
+        run = run_motcua(capsys, *args, "--draft-sha256", seen)
+    assert run.code == 2, (run.out, run.err)
+    assert "đã thay đổi sau khi lãnh đạo xem" in run.err and "Traceback" not in run.err
+    assert sworld.services.register.get(code).status is Status.processing
 
 
 def csrf_header_form(client: TestClient) -> dict[str, str]:
@@ -289,10 +383,11 @@ def test_two_step_signing_on_the_leaders_device(
     code = _new_dossier(sworld, "device")
     _draft(sworld, clerk, code)
     headers = csrf_header(leader)
+    sha = _previewed(leader, code)
 
     r = leader.post(
         f"/api/v1/signing/{code}/prepare",
-        json={"certificate_chain": _chain_pem(pki, "leader")},
+        json={"certificate_chain": _chain_pem(pki, "leader"), "draft_sha256": sha},
         headers=headers,
     )
     assert r.status_code == 200, r.text
@@ -354,23 +449,24 @@ def test_expired_session_foreign_session_and_revoked_certificate_are_refused(
     code = _new_dossier(sworld, "expired")
     _draft(sworld, clerk, code)
     headers = csrf_header(leader)
+    sha = _previewed(leader, code)
     # A revoked certificate is refused before the leader is asked to sign anything.
     r = leader.post(
         f"/api/v1/signing/{code}/prepare",
-        json={"certificate_chain": _chain_pem(pki, "leader-revoked")},
+        json={"certificate_chain": _chain_pem(pki, "leader-revoked"), "draft_sha256": sha},
         headers=headers,
     )
     assert r.status_code == 409 and "revoked" in r.json()["detail"].lower(), r.text
     r = leader.post(
         f"/api/v1/signing/{code}/prepare",
-        json={"certificate_chain": "not a certificate"},
+        json={"certificate_chain": "not a certificate", "draft_sha256": sha},
         headers=headers,
     )
     assert r.status_code == 400
 
     r = leader.post(
         f"/api/v1/signing/{code}/prepare",
-        json={"certificate_chain": _chain_pem(pki, "leader")},
+        json={"certificate_chain": _chain_pem(pki, "leader"), "draft_sha256": sha},
         headers=headers,
     )
     prepared = r.json()
@@ -437,7 +533,8 @@ def test_server_side_signing_with_a_pkcs11_token(
     clerk, leader = sign_in(world.app, "clerk"), sign_in(world.app, "leader")
     code = world.complete.code
     _draft(world, clerk, code)
-    r = leader.post("/api/v1/signing/sign", json={"codes": [code]}, headers=csrf_header(leader))
+    body = {"codes": [code], "draft_sha256": {code: _previewed(leader, code)}}
+    r = leader.post("/api/v1/signing/sign", json=body, headers=csrf_header(leader))
     assert r.status_code == 202, r.text
     job = _wait(world, r.json()["id"])
     assert job.state is JobState.completed, (job.error, job.hint)
@@ -459,11 +556,16 @@ def test_signing_without_a_server_key_says_what_to_configure(
     clerk, leader = sign_in(world.app, "clerk"), sign_in(world.app, "leader")
     code = world.complete.code
     _draft(world, clerk, code)
-    r = leader.post(f"/api/v1/signing/{code}/sign", headers=csrf_header(leader))
+    previewed = {"draft_sha256": _previewed(leader, code)}
+    r = leader.post(f"/api/v1/signing/{code}/sign", json=previewed, headers=csrf_header(leader))
     assert r.status_code == 500 and "MOTCUA_SIGNING_LEADER_P12" in r.json()["hint"]
     page = leader.get("/signing")
     assert "chưa được cấu hình khóa ký" in page.text
-    r = leader.post(f"/signing/{code}/sign", data=csrf_header_form(leader), follow_redirects=False)
+    r = leader.post(
+        f"/signing/{code}/sign",
+        data={**previewed, **csrf_header_form(leader)},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/signing"
     assert "no server-side leader key" in leader.get("/signing").text
 

@@ -6,24 +6,28 @@ API:
   that the result's fields are complete, then the `draft-result` flow renders it as a job (202).
 - `GET /api/v1/signing/queue` (`results.sign`): drafted results waiting for the leader.
 - `GET /api/v1/signing/{code}/draft.pdf` (`results.sign`): the draft, to read before signing.
-- `POST /api/v1/signing/{code}/sign`, `POST /api/v1/signing/sign` `{"codes": [...]}`
-  (`results.sign`): the leader's server-side key (`MOTCUA_SIGNING_LEADER_P12`, or a PKCS#11
-  token `MOTCUA_SIGNING_LEADER_PKCS11_MODULE/_TOKEN/_KEY`; secrets only from the environment)
-  signs, then the organisation, verification, the archive: one job (202) for one or many.
+- `POST /api/v1/signing/{code}/sign` `{"draft_sha256": hex}`, `POST /api/v1/signing/sign`
+  `{"codes": [...], "draft_sha256": {code: hex}}` (`results.sign`): every request names the
+  SHA-256 of the draft the leader previewed (the queue's `draft_sha256`); a draft changed since
+  is refused, 409, nothing signed. The leader's server-side key (`MOTCUA_SIGNING_LEADER_P12`,
+  or a PKCS#11 token `MOTCUA_SIGNING_LEADER_PKCS11_MODULE/_TOKEN/_KEY`; secrets only from the
+  environment) signs, then the organisation, verification, the archive: one job (202) for
+  one or many.
 - Signing on the leader's own device (`results.sign`):
-  `POST /api/v1/signing/{code}/prepare` `{"certificate_chain": PEM}` returns a session id, the
-  digest and signature algorithms, the CMS signed attributes to sign (base64 DER) and their
-  SHA-256 (base64, for devices that sign a prehashed value); the certificate must validate
-  against the configured trust anchors. `POST /api/v1/signing/{code}/finish`
-  `{"session_id": ..., "signature": base64}` checks the value against the certificate (another
-  key is refused, 400), embeds it (pyHanko's interrupted signing, `signing.interrupted`), and
-  the organisation's signature and the archive follow as a job (202). A session serves once, by
-  the principal that prepared it, for `MOTCUA_SIGNING_SESSION_MINUTES` (15): reused is 409,
-  expired 410. Sessions live in the `web_signing_sessions` table.
+  `POST /api/v1/signing/{code}/prepare` `{"certificate_chain": PEM, "draft_sha256": hex}` returns a
+  session id, the digest and signature algorithms, the CMS signed attributes to sign (base64 DER)
+  and their SHA-256 (base64, for devices that sign a prehashed value); the certificate must validate
+  against the configured trust anchors. `POST /api/v1/signing/{code}/finish` `{"session_id": ...,
+  "signature": base64}` checks the value against the certificate (another key is refused, 400),
+  embeds it (pyHanko's interrupted signing, `signing.interrupted`), and the organisation's signature
+  and the archive follow as a job (202). A session serves once, by the principal that prepared it,
+  for `MOTCUA_SIGNING_SESSION_MINUTES` (15): reused is 409, expired 410. Sessions live in the
+  `web_signing_sessions` table.
 - `GET /api/v1/dossiers/{code}/result.pdf` (`results.read`): the signed result.
 
 Pages: `/signing` (the leader's queue), `/signing/{code}` (a result's page images and its
-sign button), `POST /signing/{code}/sign` and `POST /signing/sign` (then `/jobs/<id>`), the page
+sign button), `POST /signing/{code}/sign` (form field `draft_sha256`) and `POST /signing/sign`
+(`codes` and one `draft_sha256.<code>` per row; then `/jobs/<id>`), the page
 images `/signing/{code}/pages/{n}.png?width=`, `/signing/{code}/draft.pdf`; for the clerk
 `POST /dossiers/{code}/result` and the fragment `_result_actions.html` that the dossier page
 includes with `result_actions` = `result_actions(services, principal, dossier)` in its context.
@@ -168,9 +172,19 @@ class DraftIn(_Strict):
     )
 
 
+_Sha256 = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class SignOneIn(_Strict):
+    draft_sha256: _Sha256 = Field(description="SHA-256 of the draft the leader previewed")
+
+
 class SignManyIn(_Strict):
     codes: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
         min_length=1, max_length=MAX_BATCH, description="dossier codes whose drafts to sign"
+    )
+    draft_sha256: dict[Annotated[str, Field(max_length=64)], _Sha256] = Field(
+        max_length=MAX_BATCH, description="for each code, the SHA-256 of the draft previewed"
     )
 
 
@@ -180,6 +194,7 @@ class PrepareIn(_Strict):
         max_length=100_000,
         description="PEM: the signer's certificate first, then its CA certificates",
     )
+    draft_sha256: _Sha256 = Field(description="SHA-256 of the draft the leader previewed")
 
 
 class FinishIn(_Strict):
@@ -204,6 +219,7 @@ class QueueItemOut(BaseModel):
     pages: int
     template: str
     draft_pdf: str = Field(description="the draft's URL under this API")
+    draft_sha256: str = Field(description="the draft's SHA-256: name it in the sign request")
 
 
 class PrepareOut(BaseModel):
@@ -252,14 +268,18 @@ def _queue(services: Services) -> list[QueueItemOut]:
                 pages=draft.pages,
                 template=draft.template,
                 draft_pdf=f"/api/v1/signing/{dossier.code}/draft.pdf",
+                draft_sha256=draft.sha256,
             )
         )
     far = dt.date.max
     return sorted(items, key=lambda i: (i.due_date or far, i.drafted_at))
 
 
-def _waiting_draft(services: Services, code: str) -> tuple[Dossier, Draft]:
-    """The dossier and its draft, if it waits for the leader; else 404 / 409."""
+def _waiting_draft(
+    services: Services, code: str, previewed_sha256: str | None = None
+) -> tuple[Dossier, Draft]:
+    """The dossier and its draft, if it waits for the leader; else 404 / 409. With
+    `previewed_sha256` (a sign request), a draft other than the one previewed is 409 too."""
     dossier = _get(services, code)
     flows = _flows(services)
     draft: Draft | None = flows.read_draft(flows.dossier_folder(services.settings, code))
@@ -273,6 +293,8 @@ def _waiting_draft(services: Services, code: str) -> tuple[Dossier, Draft]:
         raise CheckFailedError(
             f"the draft result of {code} is missing", hint="draft the result again"
         )
+    if previewed_sha256 is not None:
+        flows.check_previewed(code, draft, previewed_sha256)
     return dossier, draft
 
 
@@ -327,7 +349,7 @@ def _submit_draft(
         )
         return {
             key: result[key]
-            for key in ("dossier_code", "status", "template", "pages", "drafted_at")
+            for key in ("dossier_code", "status", "template", "pages", "drafted_at", "draft_sha256")
         }
 
     job = services.jobs.submit("draft-result", work, actor=actor, dossier_code=code)
@@ -386,15 +408,30 @@ def _public(result: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k != "result_pdf"}
 
 
-def _submit_sign(services: Services, principal: Principal, codes: Sequence[str]) -> Job:
-    """One job signing each waiting draft with the leader's server-side key."""
+def _submit_sign(
+    services: Services,
+    principal: Principal,
+    codes: Sequence[str],
+    previewed: Mapping[str, str],
+) -> Job:
+    """One job signing each waiting draft with the leader's server-side key, each only if it
+    is the draft the leader previewed (`previewed`: code → SHA-256)."""
     unique = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
     if not unique:
         raise BadArgumentError("chưa chọn hồ sơ nào để ký (no dossier chosen)")
     if len(unique) > MAX_BATCH:
         raise BadArgumentError(f"at most {MAX_BATCH} results at a time")
+    unnamed = [code for code in unique if not previewed.get(code)]
+    if unnamed:
+        raise BadArgumentError(
+            "yêu cầu ký không nêu dự thảo đã xem của hồ sơ "
+            + ", ".join(unnamed)
+            + " (the request names no previewed draft SHA-256)",
+            hint="send draft_sha256 of each draft, as the queue lists it",
+        )
+    sha = {code: previewed[code].strip().lower() for code in unique}
     for code in unique:
-        _waiting_draft(services, code)
+        _waiting_draft(services, code, sha[code])
     setup = _setup(services)
     if setup.leader_key_source is None:
         raise ConfigurationError(
@@ -411,7 +448,7 @@ def _submit_sign(services: Services, principal: Principal, codes: Sequence[str])
         with office_in_use(services.flows_office()):
             for code in unique:
                 try:
-                    result = flows.complete_result(code, setup)
+                    result = flows.complete_result(code, setup, None, sha[code])
                 except MotcuaError as exc:
                     _audit_failure(services, actor, "result.sign_failed", code, exc)
                     failed.append({"dossier_code": code, "error": exc.message})
@@ -455,11 +492,13 @@ def _device_spec(services: Services, setup: SigningSetup, draft: Draft, signer: 
     )
 
 
-def _prepare(services: Services, principal: Principal, code: str, chain_pem: str) -> PrepareOut:
+def _prepare(
+    services: Services, principal: Principal, code: str, chain_pem: str, previewed_sha256: str
+) -> PrepareOut:
     from signing.interrupted import certificates_from_pem, prepare_signature
 
     _tables(services.engine)
-    _, draft = _waiting_draft(services, code)
+    _, draft = _waiting_draft(services, code, previewed_sha256)
     setup = _setup(services)
     certificates = certificates_from_pem(chain_pem)
     leaf = certificates[0]
@@ -646,7 +685,9 @@ def _finish(
     def work() -> dict[str, Any]:
         try:
             with office_in_use(services.flows_office()):
-                result: dict[str, Any] = flows.complete_result(code, setup, str(target))
+                result: dict[str, Any] = flows.complete_result(
+                    code, setup, str(target), row.draft_sha256
+                )
         except Exception as exc:
             _audit_failure(services, actor, "result.sign_failed", code, exc)
             raise
@@ -835,7 +876,7 @@ def api_draft_pdf(request: Request, principal: Signer, code: str) -> Response:
     summary="Sign several drafted results with the leader's server-side key (a job)",
 )
 def api_sign_many(request: Request, principal: Signer, body: SignManyIn) -> Response:
-    return _accepted(_submit_sign(services_of(request), principal, body.codes))
+    return _accepted(_submit_sign(services_of(request), principal, body.codes, body.draft_sha256))
 
 
 @api.post(
@@ -844,8 +885,9 @@ def api_sign_many(request: Request, principal: Signer, body: SignManyIn) -> Resp
     response_model=JobOut,
     summary="Sign a drafted result with the leader's server-side key (a job)",
 )
-def api_sign(request: Request, principal: Signer, code: str) -> Response:
-    return _accepted(_submit_sign(services_of(request), principal, [code]))
+def api_sign(request: Request, principal: Signer, code: str, body: SignOneIn) -> Response:
+    previewed = {code: body.draft_sha256}
+    return _accepted(_submit_sign(services_of(request), principal, [code], previewed))
 
 
 @api.post(
@@ -854,7 +896,8 @@ def api_sign(request: Request, principal: Signer, code: str) -> Response:
     summary="Signing on the leader's device, step 1: what to sign",
 )
 def api_prepare(request: Request, principal: Signer, code: str, body: PrepareIn) -> PrepareOut:
-    return _prepare(services_of(request), principal, code, body.certificate_chain)
+    services = services_of(request)
+    return _prepare(services, principal, code, body.certificate_chain, body.draft_sha256)
 
 
 @api.post(
@@ -928,26 +971,37 @@ def draft_pdf_page(request: Request, principal: Signer, code: str) -> Response:
 
 
 @pages.post("/signing/sign")
-def sign_many_form(
-    request: Request,
-    principal: Signer,
-    codes: Annotated[list[str] | None, Form(max_length=MAX_BATCH)] = None,
-) -> Response:
+async def sign_many_form(request: Request, principal: Signer) -> Response:
+    """Ticked `codes`, each with the `draft_sha256.<code>` of the row the leader saw."""
+    form = await request.form()
+    codes = [str(v) for v in form.getlist("codes") if isinstance(v, str)][: MAX_BATCH + 1]
     if not codes:
         flash(request, "Hãy chọn ít nhất một kết quả để ký.", "error")
         return RedirectResponse("/signing", status_code=303)
-    return _sign_and_show(request, principal, codes)
+    previewed = {
+        str(key)[len("draft_sha256.") :]: str(value)
+        for key, value in form.multi_items()
+        if str(key).startswith("draft_sha256.") and isinstance(value, str)
+    }
+    return await run_in_threadpool(_sign_and_show, request, principal, codes, previewed)
 
 
 @pages.post("/signing/{code}/sign")
-def sign_form(request: Request, principal: Signer, code: str) -> Response:
-    return _sign_and_show(request, principal, [code])
+def sign_form(
+    request: Request,
+    principal: Signer,
+    code: str,
+    draft_sha256: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    return _sign_and_show(request, principal, [code], {code: draft_sha256})
 
 
-def _sign_and_show(request: Request, principal: Principal, codes: Sequence[str]) -> Response:
+def _sign_and_show(
+    request: Request, principal: Principal, codes: Sequence[str], previewed: Mapping[str, str]
+) -> Response:
     """The job's page, or back to the queue with the reason it could not start."""
     try:
-        job = _submit_sign(services_of(request), principal, codes)
+        job = _submit_sign(services_of(request), principal, codes, previewed)
     except (BadArgumentError, CheckFailedError, ConfigurationError) as exc:
         flash(request, exc.message, "error")
         return RedirectResponse("/signing", status_code=303)

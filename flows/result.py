@@ -46,12 +46,14 @@ from dossiers.forms.results import RenderedResult, load_template, parse_date, re
 from dossiers.procedures import Catalogue, Procedure
 from dossiers.register import Dossier, Status
 from flows.context import Office, current_office
+from flows.dossier import event_data
 from motcua.errors import (
     BadArgumentError,
     CheckFailedError,
     ConfigurationError,
     DraftChangedError,
 )
+from motcua.office import cli_actor
 from signing import (
     Level,
     LoadedSigner,
@@ -459,6 +461,7 @@ def render_task(
     template: str,
     signer_name: str | None,
     overrides: dict[str, str],
+    number: str | None = None,
 ) -> RenderedResult:
     folder = office.dossier_dir(dossier.code)
     return render_result(
@@ -469,6 +472,7 @@ def render_task(
         dossier_code=dossier.code,
         issued_on=to_local(dt.datetime.now(dt.UTC)).date(),
         signer_name=signer_name,
+        result_number=number,
     )
 
 
@@ -557,14 +561,36 @@ def _unsigned_dossier(office: Office, dossier_code: str) -> Dossier:
     return dossier
 
 
+def result_number(office: Office, dossier: Dossier) -> str | None:
+    """The number the dossier's result is issued under: allocated once from the procedure's
+    numbering book for this year (`Số: 12/TLKS`), kept in the register; None without a book."""
+    if dossier.result_number:
+        return dossier.result_number
+    from dossiers.forms.results import number_symbol
+    from dossiers.numbering import allocate_result_number, create_numbering_tables
+
+    symbol = number_symbol(office.catalogue.get(dossier.procedure_key))
+    if symbol is None:
+        return None
+    create_numbering_tables(office.engine)
+    year = to_local(dt.datetime.now(dt.UTC)).year
+    number = allocate_result_number(office.engine, symbol, year, dossier_code=dossier.code)
+    return office.register.set_result_number(dossier.code, number.text).result_number
+
+
 def _draft(
-    office: Office, dossier_code: str, fields: Mapping[str, str] | None, signer_name: str | None
+    office: Office,
+    dossier_code: str,
+    fields: Mapping[str, str] | None,
+    signer_name: str | None,
+    actor: str,
 ) -> Draft:
     dossier = _unsigned_dossier(office, dossier_code)
     template = drafting_template(office.catalogue.get(dossier.procedure_key))
     if dossier.status is Status.received:
         dossier = office.register.start_processing(dossier_code)
-    rendered = render_task(office, dossier, template, signer_name, dict(fields or {}))
+    number = result_number(office, dossier)
+    rendered = render_task(office, dossier, template, signer_name, dict(fields or {}), number)
     draft = Draft(
         dossier_code=dossier.code,
         template=template,
@@ -576,6 +602,9 @@ def _draft(
         signer_name=signer_name,
     )
     _write_draft(rendered.path.parent, draft)
+    office.journal_event(actor=actor, action="result.drafted", target_id=dossier.code,
+                         details={"template": template, "pages": rendered.pages,
+                                  "result_number": number})  # fmt: skip
     return draft
 
 
@@ -612,6 +641,7 @@ def _complete(
     leader_signed_pdf: str | None,
     started: float,
     previewed_sha256: str | None,
+    actor: str,
 ) -> dict[str, Any]:
     dossier = _unsigned_dossier(office, dossier_code)
     draft = _current_draft(office, dossier, previewed_sha256)
@@ -634,7 +664,19 @@ def _complete(
         "record_id": record_id,
         "level": setup.level,
         "timeliness": dossier.timeliness.value if dossier.timeliness else None,
+        "result_number": dossier.result_number,
     }
+    method = "device" if leader_signed_pdf else "server"
+    office.journal_event(
+        actor=actor,
+        action="result.signed",
+        target_id=dossier.code,
+        details={"record_id": record_id, "level": setup.level, "leader_signed": method},
+        event="result.signed",
+        data=event_data(dossier, record_id=record_id, level=setup.level,
+                        timeliness=result["timeliness"], result_number=dossier.result_number,
+                        result_pdf=f"/api/v1/dossiers/{dossier.code}/result.pdf"),
+    )  # fmt: skip
     create_markdown_artifact(
         "\n".join(
             [
@@ -658,7 +700,10 @@ def _complete(
 
 @flow(name="draft-result", log_prints=False)
 def draft_result(
-    dossier_code: str, fields: dict[str, str] | None = None, signer_name: str | None = None
+    dossier_code: str,
+    fields: dict[str, str] | None = None,
+    signer_name: str | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Render the result for the leader to sign; the dossier is `processing` with a draft.
 
@@ -666,7 +711,7 @@ def draft_result(
     dossier's documents; `signer_name` is printed under the signature box.
     """
     office = _office()
-    draft = _draft(office, dossier_code, fields, signer_name)
+    draft = _draft(office, dossier_code, fields, signer_name, actor or cli_actor())
     return {
         "dossier_code": draft.dossier_code,
         "status": Status.processing.value,
@@ -684,20 +729,23 @@ def complete_result(
     setup: SigningSetup,
     leader_signed_pdf: str | None = None,
     draft_sha256: str | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Sign the drafted result (leader, unless `leader_signed_pdf` carries the leader's
     signature already; then the organisation), verify, archive; the dossier is ready to return.
 
     `draft_sha256`: the draft the signer previewed; another one is refused (`DraftChangedError`).
     """
-    return _complete(
-        _office(), dossier_code, setup, leader_signed_pdf, time.monotonic(), draft_sha256
-    )
+    return _complete(_office(), dossier_code, setup, leader_signed_pdf, time.monotonic(),
+                     draft_sha256, actor or cli_actor())  # fmt: skip
 
 
 @flow(name="issue-result", log_prints=False)
 def issue_result(
-    dossier_code: str, setup: SigningSetup, fields: dict[str, str] | None = None
+    dossier_code: str,
+    setup: SigningSetup,
+    fields: dict[str, str] | None = None,
+    actor: str | None = None,
 ) -> dict[str, Any]:
     """Render, sign (leader then organisation), verify, archive; the dossier is ready to return.
 
@@ -706,5 +754,6 @@ def issue_result(
     """
     started = time.monotonic()
     office = _office()
-    draft = _draft(office, dossier_code, fields, setup.signer_name)
-    return _complete(office, dossier_code, setup, None, started, draft.sha256)
+    who = actor or cli_actor()
+    draft = _draft(office, dossier_code, fields, setup.signer_name, who)
+    return _complete(office, dossier_code, setup, None, started, draft.sha256, who)

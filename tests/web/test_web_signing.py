@@ -13,10 +13,12 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
@@ -644,8 +646,17 @@ def test_issue_result_still_drafts_and_signs_in_one_run(
         "record_id",
         "level",
         "timeliness",
+        "result_number",
     }
     assert result["status"] == "result_signed" and result["level"] == "B-T"
+    # The result's number, allocated once from the procedure's book, is printed and kept.
+    number = result["result_number"]
+    assert re.fullmatch(r"\d+/[A-ZĐ0-9.-]+", number), number
+    assert sworld.services.register.get(code).result_number == number
+    signed_text = "".join(
+        p.extract_text() or "" for p in pypdf.PdfReader(result["result_pdf"]).pages
+    )
+    assert f"Số: {number}" in signed_text.replace("Số:  ", "Số: ")
     assert Path(result["result_pdf"]).name == "ket-qua-da-ky.pdf"
     _check_signed_result(Path(result["result_pdf"]).read_bytes(), pki, "B-T", "TEST Nguyễn Văn An")
     # The web serves what the CLI signed; a second issue is refused.

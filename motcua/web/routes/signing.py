@@ -336,17 +336,10 @@ def _submit_draft(
     def work() -> dict[str, Any]:
         try:
             with office_in_use(services.flows_office()):
-                result: dict[str, Any] = flows.draft_result(code, clean, signer_name)
+                result: dict[str, Any] = flows.draft_result(code, clean, signer_name, actor)
         except Exception as exc:
             _audit_failure(services, actor, "result.draft_failed", code, exc)
             raise
-        services.audit.append(
-            actor=actor,
-            action="result.drafted",
-            target_kind="dossier",
-            target_id=code,
-            details={"template": result["template"], "pages": result["pages"]},
-        )
         return {
             key: result[key]
             for key in ("dossier_code", "status", "template", "pages", "drafted_at", "draft_sha256")
@@ -375,32 +368,6 @@ def _audit_failure(services: Services, actor: str, action: str, code: str, exc: 
         )
     except MotcuaError as audit_error:  # the job's own failure is what the user must see
         log.warning("audit of %s failed: %s", action, audit_error.message)
-
-
-def _signed(services: Services, actor: str, result: Mapping[str, Any], method: str) -> None:
-    """Audit and announce a signed result."""
-    code = str(result["dossier_code"])
-    services.audit.append(
-        actor=actor,
-        action="result.signed",
-        target_kind="dossier",
-        target_id=code,
-        details={
-            "record_id": result["record_id"],
-            "level": result["level"],
-            "leader_signed": method,
-        },
-    )
-    services.notify(
-        "result.signed",
-        {
-            "dossier_code": code,
-            "record_id": result["record_id"],
-            "level": result["level"],
-            "timeliness": result["timeliness"],
-            "result_pdf": f"/api/v1/dossiers/{code}/result.pdf",
-        },
-    )
 
 
 def _public(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -448,12 +415,11 @@ def _submit_sign(
         with office_in_use(services.flows_office()):
             for code in unique:
                 try:
-                    result = flows.complete_result(code, setup, None, sha[code])
+                    result = flows.complete_result(code, setup, None, sha[code], actor)
                 except MotcuaError as exc:
                     _audit_failure(services, actor, "result.sign_failed", code, exc)
                     failed.append({"dossier_code": code, "error": exc.message})
                     continue
-                _signed(services, actor, result, "server")
                 signed.append(_public(result))
         if not signed:
             first = failed[0]
@@ -686,12 +652,11 @@ def _finish(
         try:
             with office_in_use(services.flows_office()):
                 result: dict[str, Any] = flows.complete_result(
-                    code, setup, str(target), row.draft_sha256
+                    code, setup, str(target), row.draft_sha256, actor
                 )
         except Exception as exc:
             _audit_failure(services, actor, "result.sign_failed", code, exc)
             raise
-        _signed(services, actor, result, "device")
         return {"signed": [_public(result)], "failed": []}
 
     return services.jobs.submit("sign-results", work, actor=actor, dossier_code=code)

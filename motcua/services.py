@@ -76,8 +76,12 @@ def archive(settings: Settings) -> Archive:
     )
 
 
-def pdf_checker(trust: tuple[Path, ...] = (), offline: bool = False) -> PdfChecker | None:
+def pdf_checker(
+    trust: tuple[Path, ...] = (), offline: bool = False, accept_unknown_revocation: bool = False
+) -> PdfChecker | None:
     """`signing.verify_pdf` as the audit's PDF hook, or None when `signing` is not installed.
+    With trust anchors, a revocation status that could not be checked is a problem unless
+    `accept_unknown_revocation`.
 
     Unsigned PDFs (scans) have nothing to re-validate. Without trust anchors a signature must be
     intact and cryptographically valid; with them it must also chain to a trusted root.
@@ -88,7 +92,8 @@ def pdf_checker(trust: tuple[Path, ...] = (), offline: bool = False) -> PdfCheck
         return None
 
     def check(data: bytes, name: str) -> list[str]:
-        report = verify_pdf(data, trust=list(trust), fetch=not offline)
+        report = verify_pdf(data, trust=list(trust), fetch=not offline,
+                            accept_unknown_revocation=accept_unknown_revocation)  # fmt: skip
         if not report.signatures:
             return []
         problems = []

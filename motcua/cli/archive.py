@@ -204,6 +204,11 @@ def get(app: AppContext, record_id: str, out_dir: Path) -> None:
     help="Trust anchors (PEM/DER) for the signatures in archived PDFs.",
 )
 @click.option("--offline", is_flag=True, help="No OCSP/CRL requests when re-validating PDFs.")
+@click.option(
+    "--accept-unknown-revocation",
+    is_flag=True,
+    help="Count a signature whose revocation could not be checked as valid (reported still).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def verify(
@@ -212,6 +217,7 @@ def verify(
     all_records: bool,
     trust: tuple[Path, ...],
     offline: bool,
+    accept_unknown_revocation: bool,
     as_json: bool,
 ) -> None:
     """Fixity audit: re-hash every object, find hidden versions, re-check signed PDFs, and check
@@ -226,7 +232,7 @@ def verify(
     if not record_ids and not all_records:
         raise BadArgumentError("nothing to verify", hint="name record ids or pass --all")
     archive = _archive(app)
-    checker = _pdf_checker(trust, offline)
+    checker = _pdf_checker(trust, offline, accept_unknown_revocation)
     if all_records:
         whole = audit_archive(archive, checker)
         audits, general = list(whole.audits), list(whole.general)

@@ -9,11 +9,12 @@ from storage.s3 import S3Config
 
 
 def test_check_services_flow_runs_through_embedded_api(
-    s3_config: S3Config, bucket_name: str
+    s3_setup_config: S3Config, bucket_name: str
 ) -> None:
+    """The health check makes its own bucket: it runs as the store's set-up identity."""
     from prefect.client.orchestration import get_client
 
-    state = check_services(s3_config, bucket_name, return_state=True)
+    state = check_services(s3_setup_config, bucket_name, return_state=True)
     assert state.is_completed()
     report = state.result()
     assert report.round_trip_ok

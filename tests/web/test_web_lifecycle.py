@@ -23,6 +23,7 @@ from web_helpers import WebWorld, build_world, csrf_from, csrf_header, sign_in
 from flows.context import current_office
 from motcua.cli import main
 from storage.s3 import S3Config
+from tests.s3_identities import setup_env
 
 CALENDAR = "extra_days_off: [2026-04-28]\n"
 # Friday 24/4/2026 after the 15:00 cut-off of a same-day procedure: Monday 27/4 is the observed
@@ -67,6 +68,8 @@ def cli_home(
     monkeypatch.setenv("MOTCUA_S3_ENDPOINT", s3_config.endpoint)
     monkeypatch.setenv("MOTCUA_S3_ACCESS_KEY", s3_config.access_key)
     monkeypatch.setenv("MOTCUA_S3_SECRET_KEY", s3_config.secret_key)
+    for key, value in setup_env(s3_config).items():  # the set-up identity makes the buckets
+        monkeypatch.setenv(key, value)
     for kind in ("originals", "archive", "quarantine"):
         monkeypatch.setenv(f"MOTCUA_BUCKET_{kind.upper()}", f"{bucket_name}-{kind[:4]}")
     current_office.cache_clear()

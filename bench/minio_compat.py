@@ -104,7 +104,8 @@ def main() -> int:
         env = dict(os.environ)
         if "SERVER_ENDPOINT" not in env:
             server = EmbeddedS3Server(Path(tmp) / "s3home")
-            config = server.up(timeout=180)
+            server.up(timeout=180)
+            config = server.setup_config()  # the SDK's suite creates and configures buckets
             env.update(
                 SERVER_ENDPOINT=config.endpoint,
                 ACCESS_KEY=config.access_key,

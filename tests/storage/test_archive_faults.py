@@ -158,3 +158,50 @@ def test_server_killed_during_put_leaves_no_record_and_retry_succeeds(
     retried = outcome["result"]
     assert isinstance(retried, PutResult) and retried.record_id == new_id
     assert archive.verify(new_id).ok
+
+
+def test_kill_loop_loses_no_acknowledged_record(
+    own_server: EmbeddedS3Server, tmp_path: Path
+) -> None:
+    """10 SIGKILLs of the store while a clerk's batch keeps archiving: every put that returned
+    is in the store afterwards and passes its audit (the store now runs with mTLS and JWT)."""
+    archive = _archive(own_server, tmp_path, RetryPolicy(attempts=12, wait_initial=0.5, wait_max=4))
+    acknowledged: list[str] = []
+    refused: list[int] = []
+    stop = threading.Event()
+
+    def clerk() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            scan = tmp_path / f"don-{n}.txt"
+            scan.write_text(f"Đơn đề nghị số {n}", encoding="utf-8")
+            try:
+                info = RecordInfo(dossier_code=f"H40.29.10-261203-{n:04d}")
+                acknowledged.append(archive.put([scan], info).record_id)
+            except ServiceUnavailableError:
+                refused.append(n)  # reported to the clerk, not acknowledged: may be lost
+
+    def wait_for_more(count: int) -> None:
+        deadline = time.monotonic() + 120
+        while len(acknowledged) <= count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(acknowledged) > count, "no put completed between two kills"
+
+    worker = threading.Thread(target=clerk)
+    worker.start()
+    try:
+        for _ in range(10):
+            wait_for_more(len(acknowledged))
+            _kill(own_server)
+            own_server.up(timeout=180)
+        wait_for_more(len(acknowledged))
+    finally:
+        stop.set()
+        worker.join(timeout=300)
+    assert not worker.is_alive()
+    stored = set(archive.records())
+    lost = [rid for rid in acknowledged if rid not in stored]
+    assert lost == []
+    assert all(archive.verify(rid).ok for rid in acknowledged)
+    assert len(acknowledged) >= 11

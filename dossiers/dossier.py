@@ -266,7 +266,8 @@ def iso(value: dt.date | dt.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _value(raw: Any) -> Any:
+def field_value(raw: Any) -> Any:
+    """A stored field's value, whether kept plain or as {"value": ...}."""
     return raw.get("value") if isinstance(raw, Mapping) else raw
 
 
@@ -275,7 +276,7 @@ def citizen_name(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> str | No
     the ID card's holder."""
     for kind, key in CITIZEN_FIELDS:
         for doc_kind, fields in documents:
-            name = _value(fields.get(key)) if doc_kind == kind else None
+            name = field_value(fields.get(key)) if doc_kind == kind else None
             if isinstance(name, str) and name.strip():
                 return nfc(name.strip())
     return None
@@ -298,7 +299,7 @@ def id_numbers(documents: Sequence[Mapping[str, Any]]) -> list[str]:
     found: list[str] = []
     for fields in documents:
         for key, raw in fields.items():
-            value = _value(raw)
+            value = field_value(raw)
             is_id = key.rsplit(".", 1)[-1] in ID_FIELD_KEYS and isinstance(value, str)
             if is_id and value.strip() and value.strip() not in found:
                 found.append(value.strip())

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from dossiers.calendar import VN_TZ
-from dossiers.dossier import OTHER_COMPONENT, citizen_name_after
+from dossiers.dossier import OTHER_COMPONENT, citizen_name_after, field_value
 from dossiers.forms.notices import (
     Citizen,
     RenderedForm,
@@ -268,8 +268,8 @@ def correct_fields(
     if not changed:
         return Outcome(updated, "dossier.fields_corrected")
     masked = {
-        key: {"old": mask_field_value(key, _value(before.fields.get(key))),
-              "new": mask_field_value(key, _value(after.fields.get(key)))}
+        key: {"old": mask_field_value(key, field_value(before.fields.get(key))),
+              "new": mask_field_value(key, field_value(after.fields.get(key)))}
         for key in changed
     }  # fmt: skip
     return _finish(office, updated, actor=actor, action="dossier.fields_corrected",
@@ -418,7 +418,3 @@ def _document(dossier: Dossier, position: int) -> Any:
     if found is None:
         raise BadArgumentError(f"hồ sơ {dossier.code} không có tài liệu số {position}")
     return found
-
-
-def _value(raw: Any) -> Any:
-    return raw.get("value") if isinstance(raw, Mapping) else raw

@@ -45,6 +45,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from dossiers.calendar import VN_TZ, to_local
+from dossiers.dossier import field_value
 from dossiers.register import DocumentRecord, Dossier, Status
 from flows import dossier as ops
 from flows.context import office_in_use
@@ -259,8 +260,11 @@ async def _take_in(
     uploads: Sequence[UploadFile] | None,
     procedure: str,
     received_at: str | None,
+    *,
+    supplement_of: str | None = None,
 ) -> Job:
-    """Check the request and the files, keep them, and start the intake flow as a job.
+    """Check the request and the files, keep them, and start the intake flow as a job (the
+    supplement flow of dossier `supplement_of`, when given).
 
     All files are kept or none is: a refused file leaves nothing behind.
     """
@@ -277,7 +281,8 @@ async def _take_in(
 
     def submit() -> Job:
         job_id = _JobId()
-        work = _intake_work(services, principal.actor, files, proc.key, when, job_id)
+        work = _intake_work(services, principal.actor, files, proc.key, when, job_id,
+                            supplement_of=supplement_of)  # fmt: skip
         job = services.jobs.submit(JOB_KIND, work, actor=principal.actor)
         try:  # the submission enters the journal before anything the job records
             ops.note_submission(services.core, principal.actor, job.id, proc.key, when, files)
@@ -374,10 +379,6 @@ def _document(dossier: Dossier, position: int) -> DocumentRecord:
     return found
 
 
-def _value(raw: Any) -> Any:
-    return raw.get("value") if isinstance(raw, Mapping) else raw
-
-
 def _correct(
     services: Services,
     principal: Principal,
@@ -448,7 +449,7 @@ def _form_values(
     for key, text in form.items():
         present = key in document.fields
         raw = document.fields.get(key)
-        current = _value(raw)
+        current = field_value(raw)
         is_list = isinstance(current, list | tuple) if present else lists.get(key, False)
         new: str | list[str] = (
             [nfc(line.strip()) for line in text.splitlines() if line.strip()]
@@ -484,11 +485,12 @@ async def correct_form(request: Request, principal: Taker, code: str, position: 
         document = _document(_get(services, code), position)
         # What the clerk left as shown stays as stored; the rest is checked as typed.
         untouched = {
-            key: _as_text(_value(document.fields.get(key)))
+            key: _as_text(field_value(document.fields.get(key)))
             for key, text in values.items()
             if key not in confirmed
             and key in document.fields
-            and nfc(text.strip()) == shown_value(document.kind, key, _value(document.fields[key]))
+            and nfc(text.strip())
+            == shown_value(document.kind, key, field_value(document.fields[key]))
         }
         touched = {key: text for key, text in values.items() if key not in untouched}
         typed, refused = _typed(services, document.kind, touched)

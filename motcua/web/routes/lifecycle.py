@@ -6,8 +6,6 @@ operations' own, the same as from the CLI.
 
 from __future__ import annotations
 
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated
 
@@ -23,15 +21,7 @@ from motcua.web.jobs import Job
 from motcua.web.pages import flash
 from motcua.web.permissions import Permission
 from motcua.web.routes.dossiers import DossierDetail, _get, detail
-from motcua.web.routes.intake import (
-    JOB_KIND,
-    _check_all,
-    _chosen,
-    _intake_work,
-    _JobId,
-    _keep,
-    _received_at,
-)
+from motcua.web.routes.intake import _take_in
 from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services
 
@@ -151,29 +141,8 @@ async def _take_supplement(
     """Check and keep the files, then run the `supplement-dossier` flow as a job."""
     dossier = _get(services, code)
     services.register.check_supplement(code, [])  # refused before any file is kept
-    when = _received_at(received_at)
-    chosen = _chosen(uploads)
-    uploads_root = services.settings.home / "uploads"
-    staging = uploads_root / f".incoming-{uuid.uuid4().hex}"
-    try:
-        checked = await _check_all(chosen, staging, services.upload_max_bytes)
-        files = _keep(checked, uploads_root)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-    def submit() -> Job:
-        job_id = _JobId()
-        work = _intake_work(services, principal.actor, files, dossier.procedure_key, when,
-                            job_id, supplement_of=code)  # fmt: skip
-        job = services.jobs.submit(JOB_KIND, work, actor=principal.actor)
-        try:
-            ops.note_submission(services.core, principal.actor, job.id, dossier.procedure_key,
-                                when, files)  # fmt: skip
-        finally:
-            job_id.set(job.id)
-        return job
-
-    return await run_in_threadpool(submit)
+    return await _take_in(services, principal, uploads, dossier.procedure_key, received_at,
+                          supplement_of=code)  # fmt: skip
 
 
 @api.post("/{code}/supplement", status_code=202, response_model=JobOut,

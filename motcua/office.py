@@ -169,7 +169,7 @@ def build_office(settings: Settings, *, engine: Engine | None = None) -> Office:
     return Office(
         settings=settings,
         register=register,
-        catalogue=load_catalogue(),
+        catalogue=load_catalogue(home=settings.home),
         printed=printed_office(settings),
         journal=journal,
         webhook=target_from_settings(settings),

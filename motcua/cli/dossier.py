@@ -45,10 +45,10 @@ def _parse_day(value: str | None, option: str) -> dt.date | None:
         raise BadArgumentError(f"{option} {value!r} is not a date", hint="use YYYY-MM-DD") from None
 
 
-def _procedure_names() -> dict[str, str]:
+def _procedure_names(app: AppContext) -> dict[str, str]:
     from dossiers.procedures import load_catalogue
 
-    return {p.key: p.name for p in load_catalogue()}
+    return {p.key: p.name for p in load_catalogue(home=app.settings.home)}
 
 
 @click.group("dossier")
@@ -75,7 +75,7 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         out["components"] = [c.to_json() for c in components]
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    names = _procedure_names()
+    names = _procedure_names(app)
     verdict = dossier.timeliness
     rows: list[tuple[str, Any]] = [
         ("dossier", dossier.code),
@@ -229,11 +229,12 @@ def procedures_group() -> None:
 
 @procedures_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def list_procedures(as_json: bool) -> None:
-    """List the procedures this office handles."""
+@click.pass_obj
+def list_procedures(app: AppContext, as_json: bool) -> None:
+    """List the procedures this office handles (shipped ones and the office's own imports)."""
     from dossiers.procedures import load_catalogue
 
-    catalogue = load_catalogue()
+    catalogue = load_catalogue(home=app.settings.home)
     if as_json:
         click.echo(
             json.dumps([p.model_dump(mode="json") for p in catalogue], ensure_ascii=False, indent=2)

@@ -136,6 +136,7 @@ def test_import_command(tmp_path: Path, motcua_home: Path) -> None:
     assert "added cap-giay-phep-xay-dung" in done.stdout
     listed = json.loads(motcua("procedures", "list", "--json").stdout)
     assert len(listed) >= 15
+    assert "cap-giay-phep-xay-dung" in {p["key"] for p in listed}  # the office's import is offered
     again = motcua("procedures", "import", str(good))
     assert again.returncode == 2
     assert "dòng 2, cột key" in again.stderr and "--replace" in again.stderr
@@ -147,6 +148,17 @@ def test_import_command(tmp_path: Path, motcua_home: Path) -> None:
     assert failed.returncode == 2 and "dòng 2, cột working_days" in failed.stderr
     missing = motcua("procedures", "import", str(tmp_path / "none.csv"))
     assert missing.returncode == 2 and "none.csv" in missing.stderr
+
+
+def test_every_door_offers_the_office_import(tmp_path: Path, motcua_home: Path) -> None:
+    """The one builder reads `<home>/procedures`: CLI, web, hot folder and workers offer imports."""
+    from motcua.office import build_office
+    from motcua.settings import load_settings
+
+    import_catalogue(write_csv(tmp_path / "c.csv", GOOD_ROWS), motcua_home)
+    office = build_office(load_settings())
+    assert office.catalogue.get("cap-giay-phep-xay-dung").key == "cap-giay-phep-xay-dung"
+    office.register.engine.dispose()
 
 
 def test_forms_register_command(tmp_path: Path, motcua_home: Path) -> None:

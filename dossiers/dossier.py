@@ -153,6 +153,13 @@ class Dossier:
     documents: tuple[DocumentRecord, ...]
     history: tuple[StatusChange, ...]
     result_number: str | None = None
+    # None once archived; else why the last archive attempt failed ("" while it runs)
+    archive_pending: str | None = None
+
+    @property
+    def archived(self) -> bool:
+        """False while the papers are "chưa lưu trữ" (the archive step has not succeeded yet)."""
+        return self.archive_pending is None
 
     @property
     def supplement_rounds(self) -> int:
@@ -221,6 +228,8 @@ class Dossier:
             "apology_issued_at": iso(self.apology_issued_at),
             "missing_components": list(self.missing_components),
             "result_number": self.result_number,
+            "archived": self.archived,
+            "archive_error": self.archive_pending or None,
             "supplement_rounds": self.supplement_rounds,
             "documents": [
                 {

@@ -68,6 +68,9 @@ class DossierRow(Base):
     missing_components: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     # The number the result was issued under ("12/TLKS"), once allocated.
     result_number: Mapped[str | None] = mapped_column(String(80))
+    # Set while the dossier's papers are not archived yet ("chưa lưu trữ"): the reason of the
+    # last failed attempt, or "" while the first one runs. NULL once archived.
+    archive_pending: Mapped[str | None] = mapped_column(String(500))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -114,7 +117,7 @@ class StatusChangeRow(Base):
 
 # Columns added after the first release: `create_tables` adds them to an existing database.
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "dossier_dossiers": {"result_number": "VARCHAR(80)"},
+    "dossier_dossiers": {"result_number": "VARCHAR(80)", "archive_pending": "VARCHAR(500)"},
     "dossier_documents": {
         "component": "VARCHAR(120)",
         "component_confirmed": "BOOLEAN NOT NULL DEFAULT FALSE",

@@ -364,6 +364,31 @@ class DossierRegister:
 
         return self._run(assign)
 
+    def set_archive_pending(self, code: str, reason: str | None) -> Dossier:
+        """Mark the dossier "chưa lưu trữ" (`reason`: why the last attempt failed, "" while one
+        runs), or archived (`None`)."""
+
+        def store(session: Session) -> Dossier:
+            row = self._row(session, code)
+            row.archive_pending = None if reason is None else reason[:500]
+            session.flush()
+            return _snapshot(row)
+
+        return self._run(store)
+
+    def unarchived(self) -> list[Dossier]:
+        """Dossiers taken in whose papers are not archived yet, oldest first."""
+
+        def read(session: Session) -> list[Dossier]:
+            rows = session.scalars(
+                select(DossierRow)
+                .where(DossierRow.archive_pending.is_not(None))
+                .order_by(DossierRow.received_at)
+            )
+            return [_snapshot(row) for row in rows]
+
+        return self._run(read)
+
     def set_result_number(self, code: str, number: str) -> Dossier:
         """Keep the number the result is issued under (allocated once, never reused)."""
 
@@ -658,6 +683,7 @@ def _snapshot(row: DossierRow) -> Dossier:
         ),
         history=tuple(StatusChange(Status(h.status), to_local(h.at), h.note) for h in row.history),
         result_number=row.result_number,
+        archive_pending=row.archive_pending,
     )
 
 

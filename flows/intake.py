@@ -36,6 +36,7 @@ from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
 from flows.dossier import RECEIPT_FILE, SUPPLEMENT_FILE, event_data, intake_form
 from motcua.errors import (
+    ArchivePendingError,
     BadArgumentError,
     InputFileError,
     MissingDependencyError,
@@ -43,7 +44,7 @@ from motcua.errors import (
     ServiceUnavailableError,
 )
 from motcua.office import cli_actor
-from storage.record import DocumentInfo, RecordInfo
+from storage.record import ORIGINAL_NAME_PREFIX, DocumentInfo, RecordInfo, archive_safe_name
 
 log = logging.getLogger(__name__)
 
@@ -125,21 +126,27 @@ def archive_task(
     """Keep the originals as received, then archive originals and what motcua made as a record
     (the originals named by their position in the dossier, from `first`)."""
     archive = office.archive
-    for path in originals:
-        archive.store_original(path, code)
     staged = _stage(office.dossier_dir(code) / "payload", [*originals, *produced], first)
+    for link in staged[: len(originals)]:  # under their safe names: any name a door accepted
+        archive.store_original(link, code)
     return archive.put(staged, info).record_id
 
 
 # -- helpers -----------------------------------------------------------------------------------
 
 
+def _payload_name(position: int, path: Path) -> str:
+    """A payload file's name in the record: its position, then its name made archive-safe."""
+    return f"{position:02d}-{archive_safe_name(path.name)}"
+
+
 def _stage(folder: Path, files: list[Path], first: int = 1) -> list[Path]:
-    """Give every payload file a unique name (scanners reuse names) through symlinks."""
+    """Give every payload file a unique, archive-safe name (scanners reuse names, browsers send
+    `%22`) through symlinks; the original names go into the record's metadata."""
     folder.mkdir(parents=True, exist_ok=True)
     staged = []
     for i, path in enumerate(files, start=first):
-        link = folder / f"{i:02d}-{path.name}"
+        link = folder / _payload_name(i, path)
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(path.resolve())
@@ -354,7 +361,7 @@ def _archive_documents(
         start_date=dossier.received_at.date().isoformat(),
         documents=tuple(
             DocumentInfo(
-                file=f"{i:02d}-{doc.path.name}",
+                file=_payload_name(i, doc.path),
                 doc_type=doc.extraction.kind,
                 page_count=len(doc.ocr.pages),
             )
@@ -367,6 +374,11 @@ def _archive_documents(
             if value.value
         },
         text="\n\f".join(doc.ocr.text for doc in documents),
+        extra={
+            ORIGINAL_NAME_PREFIX + _payload_name(i, doc.path): doc.path.name
+            for i, doc in enumerate(documents, start=first_position)
+            if archive_safe_name(doc.path.name) != doc.path.name
+        },
     )
     record_id = archive_task(
         office,
@@ -377,6 +389,50 @@ def _archive_documents(
         first_position,
     )
     return record_id, searchable_paths
+
+
+def _archive_or_keep_pending(
+    office: Office,
+    dossier: Dossier,
+    procedure: Procedure,
+    documents: list[ReadDocument],
+    form: Path,
+    *,
+    first_position: int = 1,
+) -> tuple[str, list[Path]]:
+    """Archive the documents; until that succeeds the dossier is "chưa lưu trữ" in the register
+    (listed by `motcua archive audit`, archived by the next run of the same intake), and a
+    failure is an error, never a completed job without a record."""
+    office.register.set_archive_pending(dossier.code, "")
+    try:
+        archived = _archive_documents(
+            office, dossier, procedure, documents, form, first_position=first_position
+        )
+    except Exception as exc:
+        reason = getattr(exc, "message", None) or type(exc).__name__
+        office.register.set_archive_pending(dossier.code, reason)
+        raise ArchivePendingError(
+            f"hồ sơ {dossier.code} đã tiếp nhận nhưng chưa lưu trữ được: {reason}",
+            hint="chạy lại việc tiếp nhận với cùng các tệp để lưu trữ lại "
+            "(`motcua archive audit` liệt kê hồ sơ chưa lưu trữ)",
+        ) from exc
+    office.register.set_archive_pending(dossier.code, None)
+    return archived
+
+
+def _archive_again(office: Office, dossier: Dossier) -> dict[str, Any]:
+    """Archive a dossier whose archive step failed, from its papers as registered."""
+    proc = office.catalogue.get(dossier.procedure_key)
+    paths = [Path(d.path) for d in dossier.documents]
+    refs_by_file = _page_refs(office, paths)
+    hashes = [d.sha256 for d in dossier.documents]
+    documents = _read_all(office, paths, refs_by_file, hashes)
+    extra = _paths_of(office, dossier)
+    form = Path(extra.get("receipt_pdf") or extra["supplement_pdf"] or "")
+    record_id, searchable = _archive_or_keep_pending(office, dossier, proc, documents, form)
+    extra["searchable_pdfs"] = [str(p) for p in searchable]
+    extra["record_id"] = record_id
+    return extra
 
 
 def _journal_intake(office: Office, actor: str, action: str, dossier: Dossier, *,
@@ -444,9 +500,13 @@ def _intake(
     existing = office.register.find_by_files(proc.key, hashes)
     if existing is not None:
         log.info("dossier %s: these files were taken in already", existing.code)
+        found: dict[str, Any] = _paths_of(office, existing)
+        if not existing.archived:  # an earlier run registered it, then could not archive: now
+            found = _archive_again(office, existing)
+            existing = office.register.get(existing.code)
         _journal_intake(office, who, "dossier.received", existing, created=False,
                         documents=len(paths))  # fmt: skip
-        return summary(existing, created=False, extra=_paths_of(office, existing))
+        return summary(existing, created=False, extra=found)
 
     documents = _read_all(office, paths, refs_by_file, hashes)
     intake = office.register.intake(
@@ -458,7 +518,7 @@ def _intake(
     dossier = intake.dossier
     extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, dossier).items()}
     form = Path(extra.get("receipt_pdf") or extra["supplement_pdf"])
-    record_id, searchable = _archive_documents(office, dossier, proc, documents, form)
+    record_id, searchable = _archive_or_keep_pending(office, dossier, proc, documents, form)
     extra["searchable_pdfs"] = [str(p) for p in searchable]
     extra["record_id"] = record_id
     _journal_intake(office, who, "dossier.received", dossier, created=intake.created,
@@ -504,8 +564,8 @@ def supplement_dossier(
     extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, updated).items()}
     form = Path(extra.get("receipt_pdf") or extra["supplement_pdf"])
     first = len(updated.documents) - len(documents) + 1
-    record_id, searchable = _archive_documents(office, updated, proc, documents, form,
-                                               first_position=first)  # fmt: skip
+    record_id, searchable = _archive_or_keep_pending(office, updated, proc, documents, form,
+                                                     first_position=first)  # fmt: skip
     extra["searchable_pdfs"] = [str(p) for p in searchable]
     extra["record_id"] = record_id
     office.journal_event(

@@ -29,7 +29,7 @@ from dossiers.calendar import VN_TZ
 from flows.context import current_office
 from motcua.errors import CheckFailedError
 from motcua.services import pdf_checker
-from storage.archive import RecordAudit
+from storage.archive import Finding, RecordAudit
 from storage.audit import audit_archive
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 DEFAULT_APOLOGY_REASON = "Hồ sơ cần thêm thời gian để thẩm định, xác minh"
 # Re-hashing is I/O against the object store: two records at a time keep 2 cores busy.
 _AUDIT_THREADS = 2
+
+
+def unarchived_findings() -> list[Finding]:
+    """One finding per dossier the register still holds as "chưa lưu trữ"."""
+    return [
+        Finding(d.code, "hồ sơ", f"chưa lưu trữ: {d.archive_pending or 'đang lưu trữ'}")
+        for d in current_office().register.unarchived()
+    ]
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 15])
@@ -69,6 +77,8 @@ def fixity_audit(
         general, audits = list(whole.general), list(whole.audits)
         stored, catalogued = whole.store_records, whole.catalogue_records
     findings = general + [f for a in audits for f in a.findings]
+    if not record_ids:  # dossiers taken in whose papers never reached the archive
+        findings += unarchived_findings()
     result = {
         "ok": not findings,
         "records": len(audits),

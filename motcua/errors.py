@@ -80,3 +80,8 @@ class DraftChangedError(CheckFailedError):
     previewed something else. HTTP 409 on the web (a `CheckFailedError`), exit 2 on the CLI."""
 
     exit_code = ExitCode.bad_input
+
+
+class ArchivePendingError(ServiceUnavailableError):
+    """A dossier was taken in (registered, receipt issued) but its papers could not be archived:
+    it stays "chưa lưu trữ" until a later run archives it; the job is failed, not completed."""

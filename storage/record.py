@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -137,6 +138,26 @@ def check_record_id(record_id: str) -> str:
 
 def record_prefix(record_id: str) -> str:
     return f"{RECORDS_PREFIX}{record_id}/"
+
+
+# What no door may bring into an archived name: `%` (BagIt's escape; browsers send `"` as `%22`),
+# quotes, and what Windows forbids (archivists export bags to Windows machines).
+_UNSAFE_IN_NAMES = frozenset('%"\\/:*?<>|')
+
+
+def archive_safe_name(name: str) -> str:
+    """`name` as every door stores it: NFC, the base name only, with `%`, quotes, characters
+    Windows forbids and control characters each replaced by `_`. Callers keep the original
+    name in the record's metadata when it differs (see `ORIGINAL_NAME_PREFIX`)."""
+    base = nfc(name).replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(
+        "_" if ch in _UNSAFE_IN_NAMES or unicodedata.category(ch)[0] == "C" else ch for ch in base
+    ).strip(" .")
+    return cleaned[:200] or "tep"
+
+
+# `RecordInfo.extra` key under which a payload file's original name is kept, when it differs
+ORIGINAL_NAME_PREFIX = "ten_tep_goc:"
 
 
 def safe_payload_name(name: str) -> str:

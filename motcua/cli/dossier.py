@@ -77,12 +77,14 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         return
     names = _procedure_names(app)
     verdict = dossier.timeliness
+    archived = "đã lưu trữ" if dossier.archived else f"chưa lưu trữ ({dossier.archive_pending})"
     rows: list[tuple[str, Any]] = [
         ("dossier", dossier.code),
         ("procedure", f"{dossier.procedure_key} ({names.get(dossier.procedure_key, '?')})"),
         ("citizen", dossier.citizen_name or ""),
         ("status", f"{dossier.status.value} ({dossier.status.label_vi})"),
         ("received", dossier.received_at.isoformat(timespec="minutes")),
+        ("archive", archived),
         ("due", dossier.due_date.isoformat() if dossier.due_date else "(waiting for supplement)"),
         ("result signed", dossier.resolved_at.isoformat(timespec="minutes")
          if dossier.resolved_at else ""),

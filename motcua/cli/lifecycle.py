@@ -1,4 +1,5 @@
-"""`motcua dossier supplement|accept|components|refuse|withdraw|change-procedure|apology|history`.
+"""`motcua dossier supplement|accept|components|refuse|withdraw|change-procedure|apology|history|
+upload-result`.
 
 Each command parses, calls the operation in `flows.dossier` (or the `supplement-dossier` flow)
 as `cli:<os user>`, and prints the outcome; the rules, the journal entry and the webhook are the
@@ -243,9 +244,47 @@ def history(app: AppContext, code: str, as_json: bool) -> None:
         click.echo(f"{when:%d/%m/%Y %H:%M}  {e.actor:<20} {e.action}")
 
 
+@click.command("upload-result")
+@click.argument("code")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--number", default=None, help='The number printed on the result ("12/CT").')
+@click.option("--accept-unknown-revocation", is_flag=True,
+              help="Take a signature whose revocation could not be checked.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def upload_result(
+    app: AppContext,
+    code: str,
+    file: Path,
+    number: str | None,
+    accept_unknown_revocation: bool,
+    as_json: bool,
+) -> None:
+    """The result of dossier CODE as a file: a PDF signed elsewhere (its signatures must verify)
+    or the scan of a paper result, for procedures motcua has no result template for."""
+    from flows.result_upload import record_uploaded_result
+
+    _existing([file])
+    with app.err.status(f"đang kiểm tra và lưu trữ kết quả của hồ sơ {code}…"):
+        result = record_uploaded_result(
+            open_office(app),
+            code,
+            file,
+            number=number,
+            actor=_actor(),
+            accept_unknown_revocation=accept_unknown_revocation,
+        )
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    kind = "kết quả đã ký số" if result["kind"] == "signed" else "bản quét kết quả"
+    app.out.print(f"[bold]{escape(result['dossier_code'])}[/]  đã có kết quả ({kind}), "
+                  f"lưu trữ {escape(result['record_id'])}")  # fmt: skip
+
+
 _dossier_group = next(c for c in _dossier_commands if c.name == "dossier")
 assert isinstance(_dossier_group, click.Group)
 for _command in (supplement, accept, components, refuse, withdraw, change_procedure, apology,
-                 history):  # fmt: skip
+                 history, upload_result):  # fmt: skip
     _dossier_group.add_command(_command)
 commands: list[click.Command] = []

@@ -168,3 +168,54 @@ def test_every_procedure_can_be_refused_or_withdrawn(office_home: Path, tmp_path
         outcome = ops.withdraw(office, str(withdrawn["dossier_code"]), requested_by="Trần Thị Mai",
                                actor=ACTOR)  # fmt: skip
         assert outcome.dossier.status is Status.withdrawn, key
+
+
+def _ready_for_result(tmp_path: Path, key: str) -> str:
+    office = current_office()
+    papers = _papers(office.catalogue.get(key), tmp_path / key)
+    code = str(_intake(papers, key)["dossier_code"])
+    ops.accept(office, code, actor=ACTOR)
+    return code
+
+
+@pytest.mark.slow
+def test_an_uploaded_signed_result_must_verify_and_the_cli_door_says_why(
+    office_home: Path, tmp_path: Path, test_pki: testpki.TestPki
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from signing import SignatureSpec, load_pkcs12, sign_pdf
+
+    office = current_office()
+    leader = load_pkcs12(test_pki.p12("leader"), test_pki.p12_password)
+    paper = _text_pdf(tmp_path / "ket-qua.pdf", ["GIẤY CHỨNG NHẬN KẾT HÔN", "Trần Thị Mai"])
+    _, signed = sign_pdf(paper, tmp_path / "signed.pdf", SignatureSpec(), leader)
+    tampered = bytearray(signed)
+    at = tampered.index(b"Tr") if b"Tr" in tampered else len(tampered) // 3
+    tampered[at] ^= 0x01
+    bad = tmp_path / "tampered.pdf"
+    bad.write_bytes(bytes(tampered))
+
+    code = _ready_for_result(tmp_path, "dang-ky-ket-hon")
+    before = office.register.get(code)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "motcua", *args], capture_output=True,
+                              text=True, check=False)  # fmt: skip
+
+    refused = cli("dossier", "upload-result", code, str(bad))
+    assert refused.returncode in (1, 2), refused.stderr
+    assert "Traceback" not in refused.stderr and "tampered.pdf" in refused.stderr
+    assert office.register.get(code).status is before.status  # nothing changed
+    assert bad.read_bytes() == bytes(tampered)  # the clerk's file is untouched
+
+    done = cli("dossier", "upload-result", code, str(tmp_path / "signed.pdf"), "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["kind"], answer["signatures"]) == ("signed", 1)
+    assert answer["status"] == "result_signed"
+    assert office.archive.verify(answer["record_id"]).ok
+    again = cli("dossier", "upload-result", code, str(tmp_path / "signed.pdf"))
+    assert again.returncode == 2 and "already has a signed result" in again.stderr

@@ -553,11 +553,11 @@ def _unsigned_dossier(office: Office, dossier_code: str) -> Dossier:
     dossier = office.register.get(dossier_code)
     if dossier.status is Status.supplement_requested:
         raise BadArgumentError(
-            f"dossier {dossier_code} still waits for missing components",
-            hint="take in the supplement first",
+            f"hồ sơ {dossier_code} còn chờ bổ sung thành phần",
+            hint="tiếp nhận hồ sơ bổ sung trước",
         )
     if dossier.status in (Status.result_signed, Status.returned):
-        raise BadArgumentError(f"dossier {dossier_code} already has a signed result")
+        raise BadArgumentError(f"hồ sơ {dossier_code} đã có kết quả")
     return dossier
 
 

@@ -218,4 +218,4 @@ def test_an_uploaded_signed_result_must_verify_and_the_cli_door_says_why(
     assert answer["status"] == "result_signed"
     assert office.archive.verify(answer["record_id"]).ok
     again = cli("dossier", "upload-result", code, str(tmp_path / "signed.pdf"))
-    assert again.returncode == 2 and "already has a signed result" in again.stderr
+    assert again.returncode == 2 and "đã có kết quả" in again.stderr

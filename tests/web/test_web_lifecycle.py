@@ -18,7 +18,7 @@ import cv2
 import pypdf
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import WebWorld, build_world, csrf_from, csrf_header, sign_in
+from web_helpers import WebWorld, build_world, csrf_from, csrf_header, sign_in, take_in
 
 from flows.context import current_office
 from motcua.cli import main
@@ -276,3 +276,37 @@ def test_the_dossier_page_confirms_components_and_refuses(tmp_path: Path) -> Non
     actions = [a for a, _ in _journal(world, dossier.code)]
     assert actions == ["dossier.components_confirmed", "dossier.refused"]
     clerk.close()
+
+
+def test_a_result_motcua_does_not_draft_is_uploaded_over_the_api(
+    tmp_path: Path, s3_config: S3Config
+) -> None:
+    from reportlab.pdfgen import canvas
+
+    world = build_world(_home(tmp_path / "web-home"), s3_config)
+    dossier = take_in(world.services, procedure="dang-ky-ket-hon",
+                      kinds=("to-khai-ket-hon", "cccd"))  # fmt: skip
+    scan = tmp_path / "ket-qua.pdf"
+    page = canvas.Canvas(str(scan))
+    page.drawString(72, 760, "GIAY CHUNG NHAN KET HON")
+    page.showPage()
+    page.save()
+    url = f"/api/v1/dossiers/{dossier.code}/result-file"
+    files = {"file": ("ket qua %22.pdf", scan.read_bytes(), "application/pdf")}
+
+    leader = sign_in(world.app, "leader")  # leaders sign; the clerk files paper results
+    assert leader.post(url, headers=csrf_header(leader), files=files).status_code == 403
+    clerk = sign_in(world.app, "clerk")
+    r = clerk.post(url, headers=csrf_header(clerk), files=files, data={"number": "3/KH"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["kind"], body["status"], body["result_number"]) == ("scan", "result_signed",
+                                                                     "3/KH")  # fmt: skip
+    assert world.services.archive.verify(body["record_id"]).ok
+    actions = [a for a, _ in _journal(world, dossier.code)]
+    assert "result.uploaded" in actions
+    again = clerk.post(url, headers=csrf_header(clerk), files=files)
+    assert again.status_code == 400 and "đã có kết quả" in again.json()["detail"]
+    text = clerk.post(url, headers=csrf_header(clerk),
+                      files={"file": ("a.txt", b"not a scan", "text/plain")})  # fmt: skip
+    assert text.status_code == 400

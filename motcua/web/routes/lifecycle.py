@@ -1,13 +1,16 @@
 """The dossier's lifecycle over the web: components, supplement take-in, refusal, withdrawal,
-change of procedure. Adapters only: parse, check permission, call `flows.dossier` (or the
-`supplement-dossier` flow as a job), render. The rules, the journal and the webhooks are the
-operations' own, the same as from the CLI.
+change of procedure, the upload of a result motcua does not draft. Adapters only: parse, check
+permission, call `flows.dossier` (or the `supplement-dossier` flow as a job), render. The rules,
+the journal and the webhooks are the operations' own, the same as from the CLI.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -24,12 +27,14 @@ from motcua.web.routes.dossiers import DossierDetail, _get, detail
 from motcua.web.routes.intake import _take_in
 from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services
+from motcua.web.uploads import receive_upload
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/dossiers", tags=["hồ sơ"])
 
 Taker = Annotated[Principal, Depends(require(Permission.dossiers_intake))]
 Updater = Annotated[Principal, Depends(require(Permission.dossiers_update))]
+Drafter = Annotated[Principal, Depends(require(Permission.results_draft))]
 
 
 class RefusalRequest(BaseModel):
@@ -157,6 +162,41 @@ async def api_supplement(
     job = await _take_supplement(services_of(request), principal, code, files, received_at)
     body = job_out(job).model_dump(mode="json")
     return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+class UploadedResult(BaseModel):
+    dossier_code: str
+    status: str
+    record_id: str
+    kind: str = Field(description="`signed` (its signatures verified) or `scan` (a paper result)")
+    signatures: int
+    timeliness: str | None
+    result_number: str | None
+
+
+@api.post("/{code}/result-file", response_model=UploadedResult,
+          summary="Upload a result motcua does not draft (a signed PDF or a scan)")  # fmt: skip
+async def api_result_file(
+    request: Request,
+    principal: Drafter,
+    code: str,
+    file: Annotated[UploadFile, File(description="the signed PDF, or the scan of the result")],
+    number: Annotated[str | None, Form(max_length=80)] = None,
+) -> dict[str, Any]:
+    from flows.result_upload import record_uploaded_result
+
+    services = services_of(request)
+    _get(services, code)
+    staging = Path(tempfile.mkdtemp(prefix="result-", dir=services.settings.home))
+    try:
+        checked = await receive_upload(file, staging, max_bytes=services.upload_max_bytes)
+        result: dict[str, Any] = await run_in_threadpool(
+            record_uploaded_result, services.core, code, checked.path, number=number,
+            actor=principal.actor,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
 
 
 # --- pages ----------------------------------------------------------------------------------

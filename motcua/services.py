@@ -84,7 +84,9 @@ def pdf_checker(
     `accept_unknown_revocation`.
 
     Unsigned PDFs (scans) have nothing to re-validate. Without trust anchors a signature must be
-    intact and cryptographically valid; with them it must also chain to a trusted root.
+    intact and cryptographically valid; with them it must also chain to a trusted root, and a
+    revocation status that could not be checked (offline, OCSP/CRL down) is a finding unless
+    `accept_unknown_revocation`.
     """
     try:
         from signing import verify_pdf

@@ -31,8 +31,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Final
 
-from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
+from motcua.errors import BadArgumentError, MotcuaError
 from signing import sign as _sign
+from signing.certcheck import check_signing_certificate
 from signing.sign import Level, SignatureSpec
 from signing.signers import LoadedSigner, load_certificates
 
@@ -332,32 +333,14 @@ def _validation_context(spec: SignatureSpec, others: Sequence[Any]) -> Any:
 
 
 def _check_certificate(cert: Any, others: Sequence[Any], spec: SignatureSpec) -> None:
-    """Refuse a certificate that does not chain to `spec.trust` or may not sign (revoked,
-    expired, no non-repudiation). Without trust anchors (B-B/B-T) nothing is checked here."""
-    from pyhanko_certvalidator import CertificateValidator
-    from pyhanko_certvalidator.errors import PathBuildingError, ValidationError
-
-    if not spec.trust:
-        return
-    context = _validation_context(spec, others)
-    validator = CertificateValidator(
-        cert, intermediate_certs=list(others), validation_context=context
+    """Refuse a certificate that may not sign (expired, not yet valid, revoked, no
+    non-repudiation) or, with `spec.trust`, does not chain to it: at every level."""
+    check_signing_certificate(
+        cert,
+        [cert, *others],
+        load_certificates(list(spec.trust)) if spec.trust else [],
+        usage=frozenset({"non_repudiation"}),
     )
-
-    async def validate() -> None:
-        try:
-            await validator.async_validate_usage({"non_repudiation"})  # type: ignore[no-untyped-call]
-        finally:
-            await context.aclose()  # the HTTP sessions of OCSP/CRL fetching
-
-    try:
-        asyncio.run(validate())
-    except (PathBuildingError, ValidationError) as exc:
-        raise CheckFailedError(
-            f"chứng thư số không dùng để ký được (the signer's certificate cannot sign: {exc})",
-            hint="use a valid, unrevoked signing certificate issued under the configured trust "
-            "anchors, and send its CA certificates with it",
-        ) from None
 
 
 def _with_revocation_data(data: bytes, field: str, context: Any) -> bytes:

@@ -103,6 +103,8 @@ class _Prepared:
     timestamper: Any = None
     validation_context: Any = None
     extra_certs: list[Any] = field(default_factory=list)
+    trust_roots: list[Any] = field(default_factory=list)
+    checked_signers: set[bytes] = field(default_factory=set)  # certificates found fit to sign
 
 
 def _prepare(spec: SignatureSpec) -> _Prepared:
@@ -113,9 +115,10 @@ def _prepare(spec: SignatureSpec) -> _Prepared:
     prepared.extra_certs = load_certificates(list(spec.extra_certs)) if spec.extra_certs else []
     if spec.tsa_url and spec.level != Level.B_B:
         prepared.timestamper = HTTPTimeStamper(spec.tsa_url, timeout=30)
+    prepared.trust_roots = load_certificates(list(spec.trust)) if spec.trust else []
     if spec.level in (Level.B_LT, Level.B_LTA):
         prepared.validation_context = ValidationContext(
-            trust_roots=load_certificates(list(spec.trust)),
+            trust_roots=prepared.trust_roots,
             other_certs=prepared.extra_certs,
             allow_fetching=True,
         )
@@ -232,9 +235,11 @@ def sign_pdf(
 
     Returns the result and the signed bytes. Raises `InputFileError` for unusable input,
     `ServiceUnavailableError` when the TSA/OCSP/CRL cannot be reached, `CheckFailedError` when the
-    signer's certificate does not validate (B-LT and up need that to embed revocation data).
+    signer's certificate is expired, not yet valid, revoked or does not validate (checked at
+    every level, once per certificate and batch: `signing.certcheck`).
     """
     prepared = _prepared or _prepare(spec)
+    _check_signer(signer, prepared)
     data, name = _read_input(source)
     setup = _set_up(data, name, spec, signer, prepared)
     try:
@@ -250,6 +255,17 @@ def sign_pdf(
     log.info("signed %s as %s (%s, field %s)", name, spec.role, spec.level, setup.field_name)
     return SignResult(output=target, field=setup.field_name, level=spec.level,
                       signing_time=setup.signing_time), signed  # fmt: skip
+
+
+def _check_signer(signer: LoadedSigner, prepared: _Prepared) -> None:
+    from signing.certcheck import check_signing_certificate
+
+    cert = signer.certificate
+    if cert.dump() in prepared.checked_signers:
+        return
+    registry = getattr(signer.signer, "cert_registry", None) or []
+    check_signing_certificate(cert, [*registry, *prepared.extra_certs], prepared.trust_roots)
+    prepared.checked_signers.add(cert.dump())
 
 
 def write_atomically(target: Path, data: bytes) -> None:

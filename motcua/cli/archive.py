@@ -288,14 +288,25 @@ def hold(app: AppContext, record_id: str, release: bool) -> None:
     help="Trust anchors (PEM/DER) for the signatures in archived PDFs.",
 )
 @click.option("--offline", is_flag=True, help="No OCSP/CRL requests when re-validating PDFs.")
+@click.option(
+    "--accept-unknown-revocation",
+    is_flag=True,
+    help="A signature whose revocation could not be checked is not a finding.",
+)
 @click.pass_obj
 def export(
-    app: AppContext, record_id: str, zip_path: Path, trust: tuple[Path, ...], offline: bool
+    app: AppContext,
+    record_id: str,
+    zip_path: Path,
+    trust: tuple[Path, ...],
+    offline: bool,
+    accept_unknown_revocation: bool,
 ) -> None:
     """Write a dissemination package: files, metadata and a verification report (zip)."""
     from storage.record import check_record_id
 
-    audit = _archive(app).export(check_record_id(record_id), zip_path, _pdf_checker(trust, offline))
+    checker = _pdf_checker(trust, offline, accept_unknown_revocation)
+    audit = _archive(app).export(check_record_id(record_id), zip_path, checker)
     if not audit.ok:
         raise CheckFailedError(
             f"hồ sơ {record_id} không toàn vẹn (record failed verification): "

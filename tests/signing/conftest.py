@@ -21,13 +21,14 @@ def services(pki: TestPki) -> Iterator[TrustServices]:
         yield running
 
 
+# Signing checks the certificate's revocation at every level: signers come with the services.
 @pytest.fixture(scope="session")
-def leader(pki: TestPki) -> LoadedSigner:
+def leader(pki: TestPki, services: TrustServices) -> LoadedSigner:
     return load_pkcs12(pki.p12("leader"), pki.p12_password)
 
 
 @pytest.fixture(scope="session")
-def organization(pki: TestPki) -> LoadedSigner:
+def organization(pki: TestPki, services: TrustServices) -> LoadedSigner:
     return load_pkcs12(pki.p12("organization"), pki.p12_password)
 
 

@@ -21,6 +21,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
+from tests.signing.conftest import sign_unchecked
 
 LEADER = SignatureSpec(role=Role.leader, level=Level.B_B)
 ORGANIZATION = SignatureSpec(role=Role.organization, level=Level.B_B, copy_mark="SAO Y")
@@ -112,7 +113,7 @@ def test_expired_certificate_is_not_trusted(
     pki: TestPki, services: TrustServices, unsigned_pdf: bytes
 ) -> None:
     expired = load_pkcs12(pki.p12("leader-expired"), pki.p12_password)
-    _, data = sign_pdf(unsigned_pdf, None, LEADER, expired)
+    data = sign_unchecked(unsigned_pdf, expired)  # motcua refuses to sign with it
     report = verify_pdf(data, trust=[pki.root_cert])
     sig = report.signatures[0]
     assert sig.valid and not sig.trusted and not report.ok
@@ -123,7 +124,7 @@ def test_revoked_certificate_is_found_by_the_test_ocsp_responder(
     pki: TestPki, services: TrustServices, unsigned_pdf: bytes
 ) -> None:
     revoked = load_pkcs12(pki.p12("leader-revoked"), pki.p12_password)
-    _, data = sign_pdf(unsigned_pdf, None, LEADER, revoked)
+    data = sign_unchecked(unsigned_pdf, revoked)  # motcua refuses to sign with it
     report = verify_pdf(data, trust=[pki.root_cert])
     sig = report.signatures[0]
     assert sig.valid and not sig.trusted and not report.ok

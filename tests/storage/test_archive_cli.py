@@ -148,12 +148,13 @@ def test_archive_verify_revalidates_signed_pdfs(
     archive_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`archive verify` composes the audit with `signing.verify_pdf` (the TEST PKI, offline)."""
-    from signing import SignatureSpec, load_pkcs12, sign_pdf, testpki
+    from signing import SignatureSpec, TrustServices, load_pkcs12, sign_pdf, testpki
     from signing.samples import result_pdf
 
     pki = testpki.init(tmp_path / "test-pki")
     leader = load_pkcs12(pki.p12("leader"), pki.p12_password)
-    _, signed = sign_pdf(result_pdf(pages=1), None, SignatureSpec(), leader)
+    with TrustServices(pki):  # signing checks the certificate's revocation
+        _, signed = sign_pdf(result_pdf(pages=1), None, SignatureSpec(), leader)
     good = tmp_path / "good" / "quyet-dinh.pdf"
     good.parent.mkdir()
     good.write_bytes(signed)

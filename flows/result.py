@@ -64,6 +64,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
+from signing.roles import CertificateRoles, load_roles
 from storage.record import DocumentInfo, RecordInfo
 
 if TYPE_CHECKING:
@@ -94,6 +95,43 @@ _STANDARD_VALUES = frozenset(
 
 def _office() -> Office:
     return current_office()
+
+
+def _roles() -> CertificateRoles:
+    """The office's binding of certificates to roles (`<home>/signers.json`)."""
+    return load_roles(_office().settings.home)
+
+
+def _organization_fingerprint(setup: SigningSetup) -> str:
+    from signing.roles import fingerprint
+
+    organization = load_pkcs12(
+        Path(setup.organization_p12), _password("MOTCUA_ORG_P12_PASSWORD", "MOTCUA_P12_PASSWORD")
+    )
+    return fingerprint(organization.certificate)
+
+
+def check_signer_account(signer: str | None, bound_account: str | None, actor: str) -> None:
+    """A leader certificate bound to an account signs only for that account (`user:<name>`)."""
+    account = actor.removeprefix("user:") if actor.startswith("user:") else None
+    if bound_account and account and bound_account != account:
+        raise CheckFailedError(
+            f"chứng thư số của {signer or 'lãnh đạo'} được gán cho tài khoản {bound_account},"
+            f" không phải {account}: mỗi lãnh đạo ký bằng chứng thư của mình",
+            hint="đăng nhập bằng tài khoản của người ký, hoặc gán chứng thư cho tài khoản này"
+            " (motcua signers bind)",
+        )
+
+
+def _check_server_key_account(setup: SigningSetup, actor: str) -> None:
+    from signing.roles import common_name, fingerprint
+
+    roles = _roles()
+    if not roles:
+        return
+    cert = _leader_signer(setup).certificate
+    binding = roles.of(fingerprint(cert))
+    check_signer_account(common_name(cert), binding.account if binding else None, actor)
 
 
 # --- signing parameters ---------------------------------------------------------------------
@@ -488,7 +526,9 @@ def leader_sign_task(office: Office, draft: Draft, setup: SigningSetup) -> Path:
 
 
 @task(cache_policy=NO_CACHE)
-def check_leader_signed_task(draft: Draft, leader_signed: Path, setup: SigningSetup) -> Path:
+def check_leader_signed_task(
+    draft: Draft, leader_signed: Path, setup: SigningSetup, actor: str = ""
+) -> Path:
     """A result the leader signed elsewhere: the draft itself, with a valid leader signature."""
     data = leader_signed.read_bytes()
     if not data.startswith(draft.pdf.read_bytes()):
@@ -497,8 +537,18 @@ def check_leader_signed_task(draft: Draft, leader_signed: Path, setup: SigningSe
             "its first revision differs from the draft",
             hint="sign the current draft (prepare again)",
         )
-    report = verify_pdf(data, trust=[Path(p) for p in setup.trust])
+    report = verify_pdf(data, trust=[Path(p) for p in setup.trust], roles=_roles())
+    organization = _organization_fingerprint(setup)
+    for sig in report.signatures:
+        if sig.certificate_sha256 == organization:
+            raise CheckFailedError(
+                f"hồ sơ {draft.dossier_code}: chữ ký lãnh đạo được ký bằng chứng thư số của cơ"
+                " quan (the leader signed with the organisation's certificate)",
+                hint="lãnh đạo ký bằng chứng thư số của mình",
+            )
     leaders = [s for s in report.signatures if s.role == Role.leader.value]
+    for sig in leaders:
+        check_signer_account(sig.signer, sig.account, actor)
     if not leaders or not all(s.ok for s in leaders):
         problems = "; ".join(e for s in leaders for e in s.errors) or "no leader signature"
         raise CheckFailedError(f"the leader's signature on {draft.dossier_code}: {problems}")
@@ -515,7 +565,7 @@ def organization_sign_task(office: Office, leader_signed: Path, setup: SigningSe
     )
     out = leader_signed.with_name(SIGNED_PDF)
     sign_pdf(leader_signed, out, organization_spec(setup, office), organization)
-    report = verify_pdf(out, trust=[Path(p) for p in setup.trust])
+    report = verify_pdf(out, trust=[Path(p) for p in setup.trust], roles=_roles())
     if not (report.ok and report.complete):
         problems = "; ".join(e for s in report.signatures for e in s.errors) or "not complete"
         raise CheckFailedError(f"the signed result of {out} does not verify: {problems}")
@@ -646,9 +696,10 @@ def _complete(
     dossier = _unsigned_dossier(office, dossier_code)
     draft = _current_draft(office, dossier, previewed_sha256)
     if leader_signed_pdf is None:
+        _check_server_key_account(setup, actor)
         leader_signed = leader_sign_task(office, draft, setup)
     else:
-        leader_signed = check_leader_signed_task(draft, Path(leader_signed_pdf), setup)
+        leader_signed = check_leader_signed_task(draft, Path(leader_signed_pdf), setup, actor)
     signed = organization_sign_task(office, leader_signed, setup)
     record_id = archive_result_task(office, dossier, signed, draft.pages)
     dossier = office.register.mark_result_signed(dossier_code)

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Final
 from motcua.errors import InputFileError
 from motcua.inputs import check_file
 from motcua.types import nfc
+from signing.roles import ROLE_LABELS, CertificateRoles, fingerprint
 from signing.sign import FIELD_PREFIX, VN_TZ, Level, Role
 from signing.signers import load_certificates
 
@@ -75,6 +76,9 @@ class SignatureReport:
     revocation: str = "unknown"  # good | revoked | unknown (not checked) | none (not reached)
     revocation_skipped: list[str] = dc_field(default_factory=list)
     accept_unknown_revocation: bool = False
+    certificate_sha256: str | None = None  # the signer certificate's fingerprint
+    account: str | None = None  # the leader account the certificate is bound to, if any
+    role_mismatch: bool = False  # a bound certificate in the other role's field
 
     @property
     def revocation_unchecked(self) -> bool:
@@ -83,6 +87,8 @@ class SignatureReport:
 
     @property
     def ok(self) -> bool:
+        if self.role_mismatch:
+            return False
         if self.revocation_unchecked:
             return self.accept_unknown_revocation
         return self.valid and self.trusted
@@ -102,6 +108,8 @@ class SignatureReport:
             "role": self.role,
             "revocation": self.revocation,
             "revocation_skipped": list(self.revocation_skipped),
+            "certificate_sha256": self.certificate_sha256,
+            "account": self.account,
             "errors": list(self.errors),
         }
 
@@ -120,9 +128,12 @@ class VerificationReport:
 
     @property
     def complete(self) -> bool:
-        """A valid leader signature and a valid organisation signature (Decree 30/2020)."""
-        roles = {sig.role for sig in self.signatures if sig.ok}
-        return {Role.leader.value, Role.organization.value} <= roles
+        """A valid leader signature and a valid organisation signature (Decree 30/2020), made
+        with two different certificates."""
+        ok = [sig for sig in self.signatures if sig.ok]
+        leaders = {s.certificate_sha256 for s in ok if s.role == Role.leader.value}
+        organizations = {s.certificate_sha256 for s in ok if s.role == Role.organization.value}
+        return any(a != b for a in leaders for b in organizations)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -233,8 +244,13 @@ def verify_pdf(
     *,
     fetch: bool = True,
     accept_unknown_revocation: bool = False,
+    roles: CertificateRoles | None = None,
 ) -> VerificationReport:
     """Verify every signature in a PDF against the trust anchors `trust` (PEM/DER files).
+
+    `roles` (the office's `signing.roles` binding): each signature's role is its certificate's,
+    a bound certificate in the other role's field is a mismatch, an unbound one fills no role.
+    Without it the field name says the role. Either way "complete" needs two certificates.
 
     `at`: validate as of that moment (default now). `fetch`: allow OCSP/CRL requests for
     signatures that do not embed their revocation data. A revocation status that cannot be
@@ -246,12 +262,49 @@ def verify_pdf(
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=VN_TZ)
     if isinstance(source, bytes):
-        return _verify_stream(BytesIO(source), "<bytes>", trust, at, fetch,
-                              accept_unknown_revocation)  # fmt: skip
-    path = Path(source)
-    check_file(path, pdf_only=True)
-    with path.open("rb") as handle:
-        return _verify_stream(handle, str(path), trust, at, fetch, accept_unknown_revocation)
+        report = _verify_stream(BytesIO(source), "<bytes>", trust, at, fetch,
+                                accept_unknown_revocation)  # fmt: skip
+    else:
+        path = Path(source)
+        check_file(path, pdf_only=True)
+        with path.open("rb") as handle:
+            report = _verify_stream(handle, str(path), trust, at, fetch, accept_unknown_revocation)
+    _apply_roles(report, roles)
+    return report
+
+
+def _apply_roles(report: VerificationReport, roles: CertificateRoles | None) -> None:
+    """Roles from certificates (with a binding), and one certificate in one role only."""
+    for sig in report.signatures:
+        if not roles or sig.certificate_sha256 is None:
+            continue
+        bound = roles.of(sig.certificate_sha256)
+        if bound is None:
+            if sig.role != "unknown":
+                sig.errors.append(
+                    f"chứng thư số của {sig.signer} chưa được gán vai trò"
+                    f" {ROLE_LABELS.get(sig.role, sig.role)} trong cấu hình của cơ quan"
+                    " (certificate not bound to the role): không tính là chữ ký của vai trò này"
+                )
+            sig.role = "unknown"
+            continue
+        if sig.role not in ("unknown", bound.role):
+            sig.role_mismatch = True
+            sig.errors.append(
+                f"trường chữ ký {sig.field} dành cho {ROLE_LABELS.get(sig.role, sig.role)}, nhưng"
+                f" chứng thư số của {sig.signer} được gán vai trò {ROLE_LABELS[bound.role]}"
+                " (field/certificate role mismatch)"
+            )
+        sig.role, sig.account = bound.role, bound.account
+    roles_of: dict[str, set[str]] = {}
+    for sig in report.signatures:
+        if sig.role in ROLE_LABELS and sig.certificate_sha256 is not None:
+            roles_of.setdefault(sig.certificate_sha256, set()).add(sig.role)
+    if any(len(found) > 1 for found in roles_of.values()):
+        report.errors.append(
+            "cùng một chứng thư số ký cả vai trò lãnh đạo và cơ quan: chưa đủ chữ ký"
+            " (one certificate cannot fill both roles)"
+        )
 
 
 def _verify_stream(
@@ -387,6 +440,7 @@ def _verify_one(
     report = SignatureReport(field=fq_name, role=_role(fq_name))
     try:
         report.signer = nfc(str(sig.signer_cert.subject.native.get("common_name", "")))
+        report.certificate_sha256 = fingerprint(sig.signer_cert)
         status = _validate_with_revocation(sig, context, at, report)
     except Exception as exc:
         log.info("signature %s could not be validated: %s", fq_name, exc)

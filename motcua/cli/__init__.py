@@ -44,6 +44,7 @@ _COMMAND_MODULES = [
     "maintenance",
     "ocr",
     "sign",
+    "signers",
     "extract",
     "web",
     "worker",

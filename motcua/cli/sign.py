@@ -231,10 +231,12 @@ def verify(
     revocation status could not be checked), 2 a file unreadable.
 
     Each file gets its report; an unreadable one its error, and the others go on."""
+    from signing.roles import load_roles
     from signing.verify import verify_pdf
 
     _quiet_libraries(app)
     at = _parse_at(at_text)
+    roles = load_roles(app.settings.home)  # roles from certificates once the office binds them
     batch = Batch(app, "verify")
     for path in paths:
         report = batch.run(
@@ -246,6 +248,7 @@ def verify(
                 at=at,
                 fetch=not offline,
                 accept_unknown_revocation=accept_unknown_revocation,
+                roles=roles,
             ),
         )
         if report is None:
@@ -274,7 +277,8 @@ def _print_report(report: VerificationReport) -> None:
                 else "CHƯA KIỂM TRA ĐƯỢC THU HỒI"
             )
         click.echo(f"- {sig.field} [{sig.role}, {sig.level}]: {mark}")
-        click.echo(f"    người ký: {sig.signer or '-'}")
+        click.echo(f"    người ký: {sig.signer or '-'}"
+                   + (f" (tài khoản {sig.account})" if sig.account else ""))  # fmt: skip
         click.echo(f"    thời gian ký: {iso_vn(sig.signing_time) or '-'}")
         click.echo(
             f"    toàn vẹn: {_YES[sig.intact]}; hợp lệ: {_YES[sig.valid]};"

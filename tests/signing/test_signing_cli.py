@@ -101,6 +101,8 @@ def test_leader_then_organization_via_cli_and_verify_json(
         "role",
         "revocation",
         "revocation_skipped",
+        "certificate_sha256",
+        "account",
         "errors",
     }
     assert all(set(sig) == expected_keys for sig in report["signatures"])

@@ -442,6 +442,35 @@ def test_two_step_signing_on_the_leaders_device(
     assert refusals == ["reused", "signature_mismatch"]
 
 
+def test_a_leader_cannot_device_sign_with_the_organisations_certificate(
+    sworld: WebWorld, sclients: dict[str, TestClient], pki: TestPki
+) -> None:
+    """Issue 13, item 5: the organisation's certificate cannot fill the leader's role."""
+    clerk, leader = sclients["clerk"], sclients["leader"]
+    code = _new_dossier(sworld, "device-org")
+    _draft(sworld, clerk, code)
+    headers = csrf_header(leader)
+    r = leader.post(
+        f"/api/v1/signing/{code}/prepare",
+        json={"certificate_chain": _chain_pem(pki, "organization"),
+              "draft_sha256": _previewed(leader, code)},
+        headers=headers,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    prepared = r.json()
+    value = _device_sign(pki, "organization", prepared, prehashed=True)
+    r = leader.post(
+        f"/api/v1/signing/{code}/finish",
+        json={"session_id": prepared["session_id"], "signature": value},
+        headers=headers,
+    )
+    job = _wait(sworld, r.json()["id"])
+    assert job.state is JobState.failed
+    assert "chứng thư số của cơ quan" in (job.error or ""), job.error
+    assert sworld.services.register.get(code).status.value != "result_signed"
+    assert "result.signed" not in _actions(sworld, code)
+
+
 def test_expired_session_foreign_session_and_revoked_certificate_are_refused(
     sworld: WebWorld, sclients: dict[str, TestClient], pki: TestPki
 ) -> None:
@@ -661,5 +690,6 @@ def test_issue_result_still_drafts_and_signs_in_one_run(
     _check_signed_result(Path(result["result_pdf"]).read_bytes(), pki, "B-T", "TEST Nguyễn Văn An")
     # The web serves what the CLI signed; a second issue is refused.
     assert sclients["clerk"].get(f"/api/v1/dossiers/{code}/result.pdf").status_code == 200
-    with office_in_use(sworld.services.flows_office()), pytest.raises(Exception, match="already"):
+    office = sworld.services.flows_office()
+    with office_in_use(office), pytest.raises(Exception, match="đã có kết quả"):
         issue_result(code, setup, FIELDS)

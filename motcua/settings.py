@@ -138,10 +138,11 @@ class Settings(BaseSettings):
     )
     upload_max_mb: float = Field(default=50.0, gt=0, description="largest uploaded file, MiB")
     web_job_workers: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=16,
-        description="flows (intake, issuing) the web server runs at the same time",
+        description="flows the web server runs at the same time per lane (intakes; drafting "
+        "and signing)",
     )
     webhook_url: str | None = Field(default=None, description="e-office system's event URL")
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC key for webhooks")

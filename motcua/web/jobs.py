@@ -95,12 +95,19 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class JobRunner:
-    """Background jobs of one server process; at most `workers` run at the same time."""
+# Jobs that can take minutes (OCR of every page) run in their own lane, so that a long file
+# never keeps a leader's signing or a clerk's draft waiting.
+LONG_KINDS = frozenset({"intake"})
 
-    def __init__(self, engine: Engine, *, workers: int = 1) -> None:
+
+class JobRunner:
+    """Background jobs of one server process, in two lanes of `workers` threads each: long
+    jobs (intake: OCR) and quick ones (drafting, signing)."""
+
+    def __init__(self, engine: Engine, *, workers: int = 2) -> None:
         self.engine = engine
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motcua-job")
+        self._long = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motcua-job-long")
+        self._quick = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="motcua-job")
         self._done: dict[str, threading.Event] = {}
 
     def create_tables(self) -> None:
@@ -134,7 +141,8 @@ class JobRunner:
 
         job = run(self.engine, add, what="recording a job")
         self._done[job.id] = threading.Event()
-        self._pool.submit(self._run, job.id, work)
+        pool = self._long if kind in LONG_KINDS else self._quick
+        pool.submit(self._run, job.id, work)
         return job
 
     def _set(self, job_id: str, **values: Any) -> None:
@@ -193,5 +201,6 @@ class JobRunner:
             event.wait(timeout)
         return self.get(job_id)
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=False)
+    def shutdown(self, *, wait: bool = True, cancel_queued: bool = False) -> None:
+        for pool in (self._long, self._quick):
+            pool.shutdown(wait=wait, cancel_futures=cancel_queued)

@@ -63,7 +63,7 @@ def fuzz_world(tmp_path_factory: pytest.TempPathFactory, s3_config: S3Config) ->
     world = build_world(tmp_path_factory.mktemp("schemathesis") / "home", s3_config)
     yield world
     # Jobs queued by generated requests are dropped, not run to the end at interpreter exit.
-    world.services.jobs._pool.shutdown(wait=False, cancel_futures=True)
+    world.services.jobs.shutdown(wait=False, cancel_queued=True)
 
 
 @pytest.fixture(scope="module")

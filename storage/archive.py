@@ -69,6 +69,7 @@ from storage.record import (
     TAGMANIFEST,
     PayloadFile,
     RecordInfo,
+    archive_safe_name,
     bag_info_text,
     build_metadata,
     check_record_id,
@@ -707,14 +708,14 @@ class Archive:
         """Keep an input as received in the versioned originals bucket; (key, version id)."""
         self.ensure_buckets()
         sha_hex, size = _sha256_file(path)
-        key = f"{nfc(dossier_code)}/{sha_hex[:16]}-{safe_payload_name(path.name)}"
+        key = f"{nfc(dossier_code)}/{sha_hex[:16]}-{archive_safe_name(path.name)}"
         return key, self._put_plain(self.buckets.originals, key, path, size, {"sha256": sha_hex})
 
     def quarantine(self, path: Path, reason: str) -> str:
         """Set aside an input that failed, with the reason as metadata; returns the key."""
         self.ensure_buckets()
         sha_hex, size = _sha256_file(path)
-        key = f"{dt.date.today().isoformat()}/{sha_hex[:16]}-{safe_payload_name(path.name)}"
+        key = f"{dt.date.today().isoformat()}/{sha_hex[:16]}-{archive_safe_name(path.name)}"
         meta = {"sha256": sha_hex, "reason": urllib.parse.quote(nfc(reason))}
         self._put_plain(self.buckets.quarantine, key, path, size, meta)
         return key

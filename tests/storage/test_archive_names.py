@@ -44,6 +44,10 @@ def test_a_percent_name_is_refused_by_the_archive_and_made_safe_by_the_doors(
     path.write_text("x", encoding="utf-8")
     with pytest.raises(BadArgumentError, match="%22"):
         archive.put([path], _info([path]))
+    # originals and quarantined inputs are kept whatever their name (the key made safe)
+    key, _ = archive.store_original(path, "H40.29.10-261122-0007")
+    assert key.endswith("-tờ khai _22mẹ_22.txt")
+    assert archive.quarantine(path, "không đọc được").endswith("-tờ khai _22mẹ_22.txt")
     assert archive_safe_name(path.name) == "tờ khai _22mẹ_22.txt"
     assert archive_safe_name('C:\\scan\\"a".pdf') == "_a_.pdf"
     assert archive_safe_name("..") == "tep"

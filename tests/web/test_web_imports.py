@@ -30,3 +30,10 @@ def test_intake_routes_import_first_in_a_fresh_interpreter() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_page_links_a_favicon_that_exists() -> None:
+    web = ROUTES.parent
+    base = (web / "templates" / "base.html").read_text(encoding="utf-8")
+    assert 'rel="icon"' in base and "favicon.svg" in base
+    assert (web / "static" / "favicon.svg").read_text(encoding="utf-8").startswith("<svg")

@@ -41,13 +41,13 @@ from motcua.web.auth import session_secret as make_session_secret
 from motcua.web.csrf import CsrfSessionBinding, repair_multipart_csrf
 from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
 from motcua.web.services import Services
+from motcua.web.uploads import MAX_FILES_PER_REQUEST
 
 log = logging.getLogger("motcua.web")
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "motcua_session"
 SESSION_MAX_AGE = 10 * 3600  # one working day
-MAX_FILES_PER_REQUEST = 16
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -31,6 +31,9 @@ SCAN_TYPES: Mapping[str, str] = {
     "image/tiff": ".tif",
     "image/webp": ".webp",
 }
+# one intake request takes at most this many files; the request body limit in app.py is sized
+# for this many uploads of the per-file maximum
+MAX_FILES_PER_REQUEST = 16
 _CHUNK = 1024 * 1024
 _HEAD = 8192
 

@@ -151,7 +151,8 @@ def test_on_time_report(shared_world: WebWorld, clients: dict[str, TestClient]) 
     page = clients["leader"].get("/reports/on-time?date_from=2026-04-01&date_to=2026-04-30")
     assert page.status_code == 200
     assert "Cấp Giấy xác nhận tình trạng hôn nhân" in page.text
-    assert "100.00%" in page.text
+    assert "100,00%" in page.text and "100.00%" not in page.text  # Vietnamese decimal comma
+    assert "tháng 4/2026" in page.text and "Tháng 2026-" not in page.text
     bad = clients["leader"].get("/api/v1/reports/on-time?date_from=2026-05-01&date_to=2026-04-01")
     assert bad.status_code == 400
 

@@ -51,7 +51,6 @@ from flows import dossier as ops
 from flows.context import office_in_use
 from motcua.errors import BadArgumentError, InputFileError, MotcuaError
 from motcua.types import nfc
-from motcua.web.app import MAX_FILES_PER_REQUEST
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.jobs import Job
 from motcua.web.pages import NotFound, flash, render
@@ -67,7 +66,7 @@ from motcua.web.routes.dossiers import (
 )
 from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services
-from motcua.web.uploads import CheckedUpload, receive_upload
+from motcua.web.uploads import MAX_FILES_PER_REQUEST, CheckedUpload, receive_upload
 
 if TYPE_CHECKING:
     pass

@@ -31,7 +31,7 @@ from dossiers.dossier import OTHER_COMPONENT, citizen_name, id_numbers
 from dossiers.procedures import Procedure
 from dossiers.register import DocumentIn, Dossier
 from extractors.fields import Extraction, extract_fields, extract_from_pages
-from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, process_page
+from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, read_page
 from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
 from flows.dossier import RECEIPT_FILE, SUPPLEMENT_FILE, event_data, intake_form
@@ -91,7 +91,7 @@ def hash_file(path: Path) -> str:
 
 @task(cache_policy=NO_CACHE, task_run_name="ocr {ref.path}#{ref.index}")
 def ocr_page_task(ref: PageRef, options: OcrOptions) -> OcrPage:
-    return process_page(ref, options)
+    return read_page(ref, options)
 
 
 @task(cache_policy=NO_CACHE)

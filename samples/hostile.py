@@ -94,6 +94,16 @@ def _stream_bomb_pdf(inflated: int) -> bytes:
     return _hand_pdf(objects)
 
 
+def slow_raster_pdf(lines: int = 40000) -> bytes:
+    """A few KB, one page, that PDFium takes seconds to rasterise at 300 dpi (about 5 s per 10000
+    lines here): every line is stroked in half-point dashes. Its streams are small and legal, so
+    no size limit of the gate refuses it; only the per-page time limit stops it."""
+    body = b"1 w [0.5 0.5] 0 d " + b"".join(
+        b"0 %d m 595 %d l S " % (i % 842, (i * 7) % 842) for i in range(lines)
+    )
+    return _pdf([(595, 842)], body)
+
+
 def _looping_pdf() -> bytes:
     """A page tree whose /Kids points back at itself."""
     objects = [

@@ -8,7 +8,14 @@ task: `page_refs(path)` then `process_page(ref, options)`, or `iter_pages(path)`
 """
 
 from extractors.ocr.cleanup import IMAGE_CLEANUP, NO_CLEANUP, CleanupOptions
-from extractors.ocr.document import OcrOptions, iter_pages, ocr_document, ocr_page, process_page
+from extractors.ocr.document import (
+    OcrOptions,
+    iter_pages,
+    ocr_document,
+    ocr_page,
+    process_page,
+    read_page,
+)
 from extractors.ocr.engine import OcrEngine, PageTimeoutError, TesseractEngine, ocr_image
 from extractors.ocr.model import OcrPage, OcrResult, Word
 from extractors.ocr.searchable import write_searchable_pdf
@@ -32,5 +39,6 @@ __all__ = [
     "ocr_page",
     "page_refs",
     "process_page",
+    "read_page",
     "write_searchable_pdf",
 ]

@@ -8,22 +8,32 @@ Per-page API, for Prefect tasks that want one task per page:
   OCRs one of them, for callers that already hold pixels.
 `ocr_document(path, options)` runs `process_page` over the pages in a process pool of
 `options.jobs` workers (one Tesseract thread each) with at most two pages per worker in flight,
-so a 500-page PDF never sits in memory.
+so a 500-page PDF never sits in memory. `read_page(ref, options)` is `process_page` in the shared
+pool, for callers on threads (the intake flow).
+
+In a pool a page is bounded as a whole: decoding and rasterising run in C code that no exception
+interrupts, so a page still running `page_timeout + page_grace` seconds after it started has its
+worker process stopped (pebble replaces it; the other pages go on) and comes back failed.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
+import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pebble import ProcessExpired, ProcessPool
 
 from extractors.ocr.cleanup import CleanupOptions
 from extractors.ocr.engine import PageTimeoutError
@@ -36,18 +46,29 @@ from motcua.inputs import HINT_RESCAN
 
 log = logging.getLogger("extractors.ocr")
 
-__all__ = ["OcrOptions", "iter_pages", "ocr_document", "ocr_page", "page_refs", "process_page"]
+__all__ = [
+    "OcrOptions",
+    "iter_pages",
+    "new_pool",
+    "ocr_document",
+    "ocr_page",
+    "page_refs",
+    "process_page",
+    "read_page",
+]
 
 
 @dataclass(frozen=True)
 class OcrOptions:
     """How documents are read. `jobs=0` means one worker per CPU core. `page_timeout` (seconds,
     0 = none) bounds each Tesseract run of a page (OCR, orientation): Tesseract is killed and the
-    page reported in `OcrPage.error`; decoding and rasterising a page are not interrupted."""
+    page reported in `OcrPage.error`. Read in a pool, the whole page (decoding and rasterising
+    included) is bounded by `page_timeout + page_grace`."""
 
     lang: str = "vie"
     jobs: int = 0
     page_timeout: float = 120.0
+    page_grace: float = 5.0
     psm: int = 3
     cleanup: CleanupOptions = field(default_factory=CleanupOptions)
     orientation: bool = True
@@ -110,47 +131,68 @@ def _attempt(ref: PageRef, options: OcrOptions) -> tuple[OcrPage, str | None]:
         return _failed(ref, f"{type(exc).__name__}: {exc}"), None
 
 
+def _deadline(options: OcrOptions) -> float | None:
+    return options.page_timeout + options.page_grace if options.page_timeout > 0 else None
+
+
+def _outcome(
+    future: Future[tuple[OcrPage, str | None]], ref: PageRef, options: OcrOptions
+) -> tuple[OcrPage, str | None]:
+    """A pooled page's result; a worker stopped for time or lost (killed for memory) fails the
+    page only."""
+    try:
+        return future.result()
+    except FutureTimeout:
+        limit = _deadline(options) or 0.0
+        log.warning("page %d outlasted %.0f s: its worker was stopped", ref.number, limit)
+        reason = (
+            f"đọc trang quá {limit:g} s nên đã dừng (giới hạn mỗi trang: "
+            f"MOTCUA_OCR_PAGE_TIMEOUT hoặc --timeout, cộng {options.page_grace:g} s)"
+        )
+        return _failed(ref, reason), None
+    except ProcessExpired as exc:
+        log.warning("page %d: its worker died (exit %s)", ref.number, exc.exitcode)
+        return _failed(ref, "tiến trình đọc trang dừng đột ngột (có thể do thiếu bộ nhớ)"), None
+
+
 def _pages(
-    refs: list[PageRef], options: OcrOptions, pool: ProcessPoolExecutor | None
+    refs: list[PageRef], options: OcrOptions, pool: ProcessPool | None
 ) -> Iterator[tuple[OcrPage, str | None]]:
     if pool is None:
         for ref in refs:
             yield _attempt(ref, options)
         return
     window = 2 * options.workers()
-    pending: deque[Future[tuple[OcrPage, str | None]]] = deque()
+    pending: deque[tuple[PageRef, Future[tuple[OcrPage, str | None]]]] = deque()
     for ref in refs:
-        pending.append(pool.submit(_attempt, ref, options))
+        pending.append((ref, pool.schedule(_attempt, (ref, options), timeout=_deadline(options))))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            done, future = pending.popleft()
+            yield _outcome(future, done, options)
     while pending:
-        yield pending.popleft().result()
+        done, future = pending.popleft()
+        yield _outcome(future, done, options)
 
 
 def ocr_document(
     path: Path | str,
     options: OcrOptions | None = None,
     *,
-    pool: ProcessPoolExecutor | None = None,
+    pool: ProcessPool | None = None,
 ) -> OcrResult:
     """OCR every page of an image or PDF file.
 
     Raises `InputFileError` for a file that cannot be read at all (a one-page file whose page
     cannot be decoded included); pages that fail are listed in `OcrResult.warnings` and carry
     `OcrPage.error`. Pass `pool` to share one process pool across files (the CLI does);
-    otherwise one is made when `options.jobs` allows more than one worker and the file has
-    more than one page."""
+    otherwise the process's shared pool is used (pages read in this process only where no child
+    process may be started, or with no time limit)."""
     options = options or OcrOptions()
     started = time.monotonic()
     refs = page_refs(path)
-    own_pool = None
-    if pool is None and options.workers() > 1 and len(refs) > 1:
-        own_pool = pool = ProcessPoolExecutor(max_workers=min(options.workers(), len(refs)))
-    try:
-        attempts = list(_pages(refs, options, pool))
-    finally:
-        if own_pool is not None:
-            own_pool.shutdown(cancel_futures=True)
+    if pool is None and _pooled(options):
+        pool = _shared_pool()
+    attempts = list(_pages(refs, options, pool))
     if len(attempts) == 1 and attempts[0][1]:  # a one-page file that cannot be decoded at all
         raise InputFileError(path, attempts[0][1], hint=HINT_RESCAN)
     pages = tuple(page for page, _ in attempts)
@@ -158,7 +200,39 @@ def ocr_document(
     return OcrResult(str(path), pages, time.monotonic() - started, warnings)
 
 
-def new_pool(options: OcrOptions) -> ProcessPoolExecutor:
+def read_page(ref: PageRef, options: OcrOptions) -> OcrPage:
+    """`process_page` in the shared pool, bounded as a whole; for callers running pages on
+    threads (the intake flow)."""
+    if not _pooled(options):
+        return process_page(ref, options)
+    future = _shared_pool().schedule(_attempt, (ref, options), timeout=_deadline(options))
+    return _outcome(future, ref, options)[0]
+
+
+# Workers are started by a fork server: forking a process that runs threads (the web server, a
+# Prefect flow) can copy a held lock into the child.
+_CONTEXT = multiprocessing.get_context("forkserver")
+_shared: ProcessPool | None = None
+_shared_lock = threading.Lock()
+
+
+def new_pool(options: OcrOptions) -> ProcessPool:
     """A process pool sized for `options`, to share across several `ocr_document` calls."""
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    return ProcessPoolExecutor(max_workers=options.workers())
+    return ProcessPool(max_workers=options.workers(), context=_CONTEXT)
+
+
+def _pooled(options: OcrOptions) -> bool:
+    """Whether pages go to worker processes: only with a time limit, and never from a daemonic
+    process (a Dask worker), which may not start children."""
+    return options.page_timeout > 0 and not multiprocessing.current_process().daemon
+
+
+def _shared_pool() -> ProcessPool:
+    """One pool per process (one worker per core), made on first use, stopped at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is None or not _shared.active:
+            _shared = new_pool(OcrOptions())
+            atexit.register(_shared.stop)
+        return _shared

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,7 +11,7 @@ import click
 
 from motcua.cli import AppContext
 from motcua.cli.batch import Batch
-from motcua.errors import BadArgumentError, InputFileError
+from motcua.errors import BadArgumentError
 
 if TYPE_CHECKING:
     from extractors.ocr import OcrResult
@@ -80,22 +79,12 @@ def ocr(
         debug_images=debug_images,
     )
     batch = Batch(app, "ocr")
-    pool = new_pool(options) if options.workers() > 1 else None
+    # pages are read in worker processes (also with --jobs 1): a page that outlasts its time
+    # limit, or whose worker dies, fails alone and the batch goes on
+    pool = new_pool(options)
 
     def one(path: Path) -> OcrResult:
-        nonlocal pool
-        try:
-            result = ocr_document(path, options, pool=pool)
-        except BrokenProcessPool:
-            # a worker died (killed for memory?): this file failed, the next ones get a new pool
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-            pool = new_pool(options)
-            raise InputFileError(
-                path,
-                "tiến trình OCR dừng đột ngột khi đọc tệp (an OCR worker died)",
-                hint="tệp có thể quá nặng; tách hoặc quét lại tài liệu",
-            ) from None
+        result = ocr_document(path, options, pool=pool)
         if pdf is not None:
             write_searchable_pdf(path, result, _pdf_target(pdf, path, many))
         return result
@@ -118,8 +107,8 @@ def ocr(
                 click.echo(result.text)
                 shown += 1
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
+        pool.join()
     batch.finish()
 
 

@@ -49,8 +49,14 @@ from dossiers.dossier import (
     missing_components,
     suggested,
 )
-from dossiers.models import ADDED_COLUMNS, Base, DocumentRow, DossierRow, StatusChangeRow
+from dossiers.models import ADDED_COLUMNS, Base, DossierRow, StatusChangeRow
 from dossiers.procedures import Procedure, due_date
+from dossiers.snapshots import (
+    document_row,
+    maybe_snapshot,
+    nfc_value,
+    snapshot,
+)
 from motcua.errors import BadArgumentError, CheckFailedError, ServiceUnavailableError
 from motcua.types import nfc
 
@@ -170,7 +176,7 @@ class DossierRegister:
                 due_date=None if missing else due_date(procedure, self.calendar, at),
                 missing_components=missing,
             )
-            row.documents = [_document_row(i, d) for i, d in enumerate(documents, start=1)]
+            row.documents = [document_row(i, d) for i, d in enumerate(documents, start=1)]
             row.history = [StatusChangeRow(status=status.value, at=at, note=None)]
             session.add(row)
             session.flush()
@@ -180,7 +186,7 @@ class DossierRegister:
             row_created = self._run(lambda s: _snapshot_with(s, create(s)))
         except IntegrityError:
             # Another process registered the same files between our lookup and our insert.
-            existing = self._run(lambda s: _maybe_snapshot(_by_key(s, key)))
+            existing = self._run(lambda s: maybe_snapshot(_by_key(s, key)))
             if existing is None:
                 raise
             log.info("intake raced with another process; returning %s", existing.code)
@@ -202,7 +208,7 @@ class DossierRegister:
     ) -> Dossier:
         """Move a dossier to `status`; `CheckFailedError` when the lifecycle does not allow it."""
         when = to_local(at or self._clock())
-        return self._run(lambda s: _snapshot(_advance(self._row(s, code), status, when, note)))
+        return self._run(lambda s: snapshot(_advance(self._row(s, code), status, when, note)))
 
     def start_processing(self, code: str, *, at: dt.datetime | None = None) -> Dossier:
         return self.advance(code, Status.processing, at=at)
@@ -219,7 +225,7 @@ class DossierRegister:
             row = _advance(self._row(session, code), Status.supplement_requested, when, None)
             row.history[-1].note = ", ".join(missing)
             row.missing_components = list(missing)
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(request)
 
@@ -244,7 +250,7 @@ class DossierRegister:
             documents_in = suggested(procedure, documents)
             start = max((d.position for d in row.documents), default=0)
             for i, d in enumerate(documents_in, start=start + 1):
-                row.documents.append(_document_row(i, d))
+                row.documents.append(document_row(i, d))
             asked = list(row.missing_components or ())
             row.missing_components = missing_components(
                 procedure, (d.component for d in row.documents)
@@ -257,7 +263,7 @@ class DossierRegister:
                 note = "bổ sung đủ: " + ", ".join(asked) if asked else "bổ sung đủ"
                 row.history.append(StatusChangeRow(status=row.status, at=when, note=note))
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(supply)
 
@@ -319,7 +325,7 @@ class DossierRegister:
             row.procedure_key = procedure.key
             self._recompute(row, procedure, when, note=f"đổi thủ tục từ {old}")
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(change)
 
@@ -360,7 +366,7 @@ class DossierRegister:
             if Status(row.status) is Status.received or row.due_date is None:
                 self._recompute(row, procedure, when, note="xác nhận thành phần hồ sơ")
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(assign)
 
@@ -372,7 +378,7 @@ class DossierRegister:
             row = self._row(session, code)
             row.archive_pending = None if reason is None else reason[:500]
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(store)
 
@@ -385,7 +391,7 @@ class DossierRegister:
                 .where(DossierRow.archive_pending.is_not(None))
                 .order_by(DossierRow.received_at)
             )
-            return [_snapshot(row) for row in rows]
+            return [snapshot(row) for row in rows]
 
         return self._run(read)
 
@@ -401,7 +407,7 @@ class DossierRegister:
                 )
             row.result_number = number
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(store)
 
@@ -440,7 +446,7 @@ class DossierRegister:
             row.new_due_date = new_due_date
             row.apology_issued_at = when
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(record)
 
@@ -486,7 +492,7 @@ class DossierRegister:
                     hint="correct the fields the document has, or those of its form template",
                 )
             for key, raw in values.items():
-                new = _nfc_value(raw)
+                new = nfc_value(raw)
                 old = fields.get(key)
                 current: dict[str, Any] = dict(old) if isinstance(old, Mapping) else {"value": old}
                 unchanged = key in fields and current.get("value") == new
@@ -501,7 +507,7 @@ class DossierRegister:
             if citizen_name is not None and citizen_name.strip():
                 row.citizen_name = nfc(citizen_name.strip())
             session.flush()
-            return _snapshot(row)
+            return snapshot(row)
 
         return self._run(correct)
 
@@ -509,11 +515,11 @@ class DossierRegister:
 
     def get(self, code: str) -> Dossier:
         parse_code(code)
-        return self._run(lambda s: _snapshot(self._row(s, code)))
+        return self._run(lambda s: snapshot(self._row(s, code)))
 
     def find_by_files(self, procedure_key: str, hashes: Iterable[str]) -> Dossier | None:
         key = idempotency_key(procedure_key, hashes)
-        return self._run(lambda s: _maybe_snapshot(_by_key(s, key)))
+        return self._run(lambda s: maybe_snapshot(_by_key(s, key)))
 
     def list(
         self,
@@ -540,7 +546,7 @@ class DossierRegister:
                 next_day = received_to + dt.timedelta(days=1)
                 stmt = stmt.where(DossierRow.received_at < _day_start_utc(next_day))
             rows = session.execute(stmt.order_by(DossierRow.received_at, DossierRow.id))
-            return [_snapshot(r) for r in rows.scalars()]
+            return [snapshot(r) for r in rows.scalars()]
 
         return self._run(query)
 
@@ -626,19 +632,6 @@ def _check_supplement(row: DossierRow, files: Sequence[tuple[str, str]]) -> None
         )
 
 
-def _document_row(position: int, d: DocumentIn) -> DocumentRow:
-    return DocumentRow(
-        position=position,
-        path=d.path,
-        kind=d.kind,
-        sha256=d.sha256.lower(),
-        fields=_nfc_fields(d.fields),
-        page_count=d.page_count,
-        component=d.component,
-        component_confirmed=d.confirmed,
-    )
-
-
 def _by_key(session: Session, key: str) -> DossierRow | None:
     return session.execute(
         select(DossierRow).where(DossierRow.idempotency_key == key)
@@ -646,69 +639,8 @@ def _by_key(session: Session, key: str) -> DossierRow | None:
 
 
 def _snapshot_with(session: Session, pair: tuple[DossierRow, bool]) -> tuple[Dossier, bool]:
-    return _snapshot(pair[0]), pair[1]
-
-
-def _maybe_snapshot(row: DossierRow | None) -> Dossier | None:
-    return None if row is None else _snapshot(row)
-
-
-def _snapshot(row: DossierRow) -> Dossier:
-    return Dossier(
-        code=row.code,
-        unit_code=row.unit_code,
-        procedure_key=row.procedure_key,
-        idempotency_key=row.idempotency_key,
-        citizen_name=row.citizen_name,
-        status=Status(row.status),
-        received_at=to_local(row.received_at),
-        due_date=row.due_date,
-        resolved_at=_local_or_none(row.resolved_at),
-        returned_at=_local_or_none(row.returned_at),
-        new_due_date=row.new_due_date,
-        apology_issued_at=_local_or_none(row.apology_issued_at),
-        missing_components=tuple(row.missing_components or ()),
-        documents=tuple(
-            DocumentRecord(
-                d.position,
-                d.path,
-                d.kind,
-                d.sha256,
-                dict(d.fields),
-                d.page_count,
-                d.component,
-                bool(d.component_confirmed),
-            )
-            for d in row.documents
-        ),
-        history=tuple(StatusChange(Status(h.status), to_local(h.at), h.note) for h in row.history),
-        result_number=row.result_number,
-        archive_pending=row.archive_pending,
-    )
-
-
-def _local_or_none(moment: dt.datetime | None) -> dt.datetime | None:
-    return None if moment is None else to_local(moment)
+    return snapshot(pair[0]), pair[1]
 
 
 def _day_start_utc(day: dt.date) -> dt.datetime:
     return to_local(dt.datetime.combine(day, dt.time())).astimezone(dt.UTC)
-
-
-def _nfc_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
-    def norm(value: Any) -> Any:
-        if isinstance(value, str):
-            return nfc(value)
-        if isinstance(value, Mapping):
-            return {str(k): norm(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [norm(v) for v in value]
-        return value
-
-    return {str(k): norm(v) for k, v in fields.items()}
-
-
-def _nfc_value(value: FieldValue) -> str | list[str]:
-    if isinstance(value, str):
-        return nfc(value.strip())
-    return [nfc(item.strip()) for item in value if item.strip()]

@@ -27,11 +27,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import os
 import string
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,24 +46,30 @@ from dossiers.procedures import Catalogue, Procedure
 from dossiers.register import Dossier, Status
 from flows.context import Office, current_office
 from flows.dossier import event_data
+from flows.signing_keys import (
+    SigningSetup,
+    check_server_key_account,
+    check_signer_account,
+    leader_signer,
+    office_roles,
+    organization_fingerprint,
+    organization_spec,
+    secret_from_env,
+)
 from motcua.errors import (
     BadArgumentError,
     CheckFailedError,
-    ConfigurationError,
     DraftChangedError,
 )
 from motcua.office import cli_actor
 from signing import (
     Level,
-    LoadedSigner,
     Role,
     SignatureSpec,
     load_pkcs12,
-    open_pkcs11,
     sign_pdf,
     verify_pdf,
 )
-from signing.roles import CertificateRoles, load_roles
 from storage.record import DocumentInfo, RecordInfo
 
 if TYPE_CHECKING:
@@ -97,142 +102,6 @@ def _office() -> Office:
     return current_office()
 
 
-def _roles() -> CertificateRoles:
-    """The office's binding of certificates to roles (`<home>/signers.json`)."""
-    return load_roles(_office().settings.home)
-
-
-def _organization_fingerprint(setup: SigningSetup) -> str:
-    from signing.roles import fingerprint
-
-    organization = load_pkcs12(
-        Path(setup.organization_p12), _password("MOTCUA_ORG_P12_PASSWORD", "MOTCUA_P12_PASSWORD")
-    )
-    return fingerprint(organization.certificate)
-
-
-def check_signer_account(signer: str | None, bound_account: str | None, actor: str) -> None:
-    """A leader certificate bound to an account signs only for that account (`user:<name>`)."""
-    account = actor.removeprefix("user:") if actor.startswith("user:") else None
-    if bound_account and account and bound_account != account:
-        raise CheckFailedError(
-            f"chứng thư số của {signer or 'lãnh đạo'} được gán cho tài khoản {bound_account},"
-            f" không phải {account}: mỗi lãnh đạo ký bằng chứng thư của mình",
-            hint="đăng nhập bằng tài khoản của người ký, hoặc gán chứng thư cho tài khoản này"
-            " (motcua signers bind)",
-        )
-
-
-def _check_server_key_account(setup: SigningSetup, actor: str) -> None:
-    from signing.roles import common_name, fingerprint
-
-    roles = _roles()
-    if not roles:
-        return
-    cert = _leader_signer(setup).certificate
-    binding = roles.of(fingerprint(cert))
-    check_signer_account(common_name(cert), binding.account if binding else None, actor)
-
-
-# --- signing parameters ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningSetup:
-    """Plain, serialisable signing parameters (a flow parameter a remote worker can receive).
-
-    The leader's key is a PKCS#12 file (`leader_p12`) or a PKCS#11 token (`leader_pkcs11_*`);
-    neither is needed when the leader signed on their own device (`complete_result`'s
-    `leader_signed_pdf`).
-    """
-
-    leader_p12: str | None
-    organization_p12: str
-    chain: list[str] = field(default_factory=list)
-    trust: list[str] = field(default_factory=list)
-    tsa_url: str | None = None
-    level: str = "B-LTA"
-    signer_name: str | None = None
-    signer_title: str | None = "Chủ tịch"
-    signature_image: str | None = None
-    seal_image: str | None = None
-    leader_pkcs11_module: str | None = None
-    leader_pkcs11_token: str | None = None
-    leader_pkcs11_key: str | None = None
-    leader_cert: str | None = None  # the token key's certificate, when the token holds none
-
-    @property
-    def leader_key_source(self) -> str | None:
-        """`pkcs11`, `pkcs12` or None (no server-side leader key)."""
-        if self.leader_pkcs11_module:
-            return "pkcs11"
-        return "pkcs12" if self.leader_p12 else None
-
-    @classmethod
-    def from_test_pki(cls, directory: Path, **overrides: Any) -> SigningSetup:
-        from signing import testpki
-
-        pki = testpki.load(directory)
-        os.environ.setdefault("MOTCUA_P12_PASSWORD", pki.p12_password)
-        values: dict[str, Any] = {
-            "leader_p12": str(pki.p12("leader")),
-            "organization_p12": str(pki.p12("organization")),
-            "chain": [str(pki.chain)],
-            "trust": [str(pki.root_cert)],
-            "tsa_url": pki.tsa_url,
-            "signature_image": str(pki.signature_image),
-            "seal_image": str(pki.seal_image),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SigningSetup:
-        """The web server's signing settings (`MOTCUA_SIGNING_*`)."""
-        s = settings
-        if s.signing_organization_p12 is None:
-            raise ConfigurationError(
-                "MOTCUA_SIGNING_ORGANIZATION_P12 is not set: the organisation cannot sign results",
-                hint="set it to the organisation's PKCS#12 file, its password in "
-                "MOTCUA_ORG_P12_PASSWORD (or MOTCUA_P12_PASSWORD)",
-            )
-        pkcs11 = s.signing_leader_pkcs11_module is not None
-        if pkcs11 and not (s.signing_leader_pkcs11_token and s.signing_leader_pkcs11_key):
-            raise ConfigurationError(
-                "MOTCUA_SIGNING_LEADER_PKCS11_MODULE is set without the token and key labels",
-                hint="set MOTCUA_SIGNING_LEADER_PKCS11_TOKEN and MOTCUA_SIGNING_LEADER_PKCS11_KEY",
-            )
-
-        def text(path: Path | None) -> str | None:
-            return str(path) if path is not None else None
-
-        return cls(
-            leader_p12=None if pkcs11 else text(s.signing_leader_p12),
-            organization_p12=str(s.signing_organization_p12),
-            chain=[str(s.signing_chain)] if s.signing_chain else [],
-            trust=[str(s.signing_trust)] if s.signing_trust else [],
-            tsa_url=s.signing_tsa_url,
-            level=s.signing_level,
-            signer_name=s.signing_leader_name,
-            signer_title=s.signing_leader_title,
-            signature_image=text(s.signing_signature_image),
-            seal_image=text(s.signing_seal_image),
-            leader_pkcs11_module=text(s.signing_leader_pkcs11_module),
-            leader_pkcs11_token=s.signing_leader_pkcs11_token,
-            leader_pkcs11_key=s.signing_leader_pkcs11_key,
-            leader_cert=text(s.signing_leader_cert),
-        )
-
-
-def _password(name: str, fallback: str | None = None) -> str:
-    value = os.environ.get(name) or (os.environ.get(fallback) if fallback else None)
-    if value is None:
-        raise ConfigurationError(
-            f"{name} is not set", hint=f"export {name}=... (the PKCS#12 password; never a flag)"
-        )
-    return value
-
-
 def leader_spec(
     setup: SigningSetup,
     office: Office,
@@ -262,39 +131,6 @@ def leader_spec(
         trust=tuple(Path(p) for p in setup.trust),
         extra_certs=tuple(Path(p) for p in setup.chain),
         certify=True,
-    )
-
-
-def organization_spec(setup: SigningSetup, office: Office) -> SignatureSpec:
-    return SignatureSpec(
-        role=Role.organization,
-        level=Level(setup.level),
-        organization=office.printed.name,
-        tsa_url=setup.tsa_url,
-        trust=tuple(Path(p) for p in setup.trust),
-        extra_certs=tuple(Path(p) for p in setup.chain),
-    )
-
-
-def _leader_signer(setup: SigningSetup) -> LoadedSigner:
-    chain = [Path(p) for p in setup.chain]
-    if setup.leader_pkcs11_module:
-        if not (setup.leader_pkcs11_token and setup.leader_pkcs11_key):
-            raise ConfigurationError("a PKCS#11 leader key needs its token and key labels")
-        return open_pkcs11(
-            Path(setup.leader_pkcs11_module),
-            setup.leader_pkcs11_token,
-            setup.leader_pkcs11_key,
-            os.environ.get("MOTCUA_PKCS11_PIN"),
-            cert=Path(setup.leader_cert) if setup.leader_cert else None,
-            chain=chain,
-        )
-    if setup.leader_p12:
-        return load_pkcs12(Path(setup.leader_p12), _password("MOTCUA_P12_PASSWORD"), chain)
-    raise ConfigurationError(
-        "no server-side key of the leader is configured",
-        hint="set MOTCUA_SIGNING_LEADER_P12 or MOTCUA_SIGNING_LEADER_PKCS11_MODULE/_TOKEN/_KEY, "
-        "or let the leader sign on their own device (prepare, then finish)",
     )
 
 
@@ -518,7 +354,7 @@ def render_task(
 def leader_sign_task(office: Office, draft: Draft, setup: SigningSetup) -> Path:
     """The leader's certifying signature with the server-side key (PKCS#12 or token)."""
     out = draft.pdf.with_name(LEADER_SIGNED_PDF)
-    with _leader_signer(setup) as leader:
+    with leader_signer(setup) as leader:
         sign_pdf(
             draft.pdf, out, leader_spec(setup, office, draft, signer_name=setup.signer_name), leader
         )
@@ -537,8 +373,8 @@ def check_leader_signed_task(
             "its first revision differs from the draft",
             hint="sign the current draft (prepare again)",
         )
-    report = verify_pdf(data, trust=[Path(p) for p in setup.trust], roles=_roles())
-    organization = _organization_fingerprint(setup)
+    report = verify_pdf(data, trust=[Path(p) for p in setup.trust], roles=office_roles())
+    organization = organization_fingerprint(setup)
     for sig in report.signatures:
         if sig.certificate_sha256 == organization:
             raise CheckFailedError(
@@ -560,12 +396,12 @@ def organization_sign_task(office: Office, leader_signed: Path, setup: SigningSe
     """The organisation's signature over the leader's, then both verified."""
     organization = load_pkcs12(
         Path(setup.organization_p12),
-        _password("MOTCUA_ORG_P12_PASSWORD", "MOTCUA_P12_PASSWORD"),
+        secret_from_env("MOTCUA_ORG_P12_PASSWORD", "MOTCUA_P12_PASSWORD"),
         [Path(p) for p in setup.chain],
     )
     out = leader_signed.with_name(SIGNED_PDF)
     sign_pdf(leader_signed, out, organization_spec(setup, office), organization)
-    report = verify_pdf(out, trust=[Path(p) for p in setup.trust], roles=_roles())
+    report = verify_pdf(out, trust=[Path(p) for p in setup.trust], roles=office_roles())
     if not (report.ok and report.complete):
         problems = "; ".join(e for s in report.signatures for e in s.errors) or "not complete"
         raise CheckFailedError(f"the signed result of {out} does not verify: {problems}")
@@ -696,7 +532,7 @@ def _complete(
     dossier = _unsigned_dossier(office, dossier_code)
     draft = _current_draft(office, dossier, previewed_sha256)
     if leader_signed_pdf is None:
-        _check_server_key_account(setup, actor)
+        check_server_key_account(setup, actor)
         leader_signed = leader_sign_task(office, draft, setup)
     else:
         leader_signed = check_leader_signed_task(draft, Path(leader_signed_pdf), setup, actor)

@@ -31,7 +31,7 @@ from motcua.errors import MotcuaError
 from motcua.settings import Settings
 
 if TYPE_CHECKING:
-    from flows.result import SigningSetup
+    from flows.signing_keys import SigningSetup
     from motcua.web.audit import AuditLog
     from motcua.web.webhooks import WebhookTarget
     from storage.archive import Archive
@@ -82,7 +82,7 @@ class Office:
     def signing(self) -> SigningSetup:
         """The signing set-up (keys, certificates, TSA) from the settings, read on first use."""
         if self._signing is None:
-            from flows.result import SigningSetup
+            from flows.signing_keys import SigningSetup
 
             self._signing = SigningSetup.from_settings(self.settings)
         return self._signing

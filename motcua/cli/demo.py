@@ -112,7 +112,8 @@ def demo(app: AppContext, seed: int) -> None:
 
         step(4)
         from flows.context import current_office
-        from flows.result import SigningSetup, issue_result
+        from flows.result import issue_result
+        from flows.signing_keys import SigningSetup
 
         dossier = current_office().register.get(code)
         if dossier.status.value in ("result_signed", "returned"):

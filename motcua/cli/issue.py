@@ -100,7 +100,8 @@ def issue(
             hint="pass one or the other",
         )
     prepare_flows(app)
-    from flows.result import SigningSetup, complete_result, issue_result
+    from flows.result import complete_result, issue_result
+    from flows.signing_keys import SigningSetup
 
     common = {
         "level": level,

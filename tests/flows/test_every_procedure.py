@@ -24,8 +24,9 @@ from dossiers.procedures import Procedure, load_catalogue
 from flows import dossier as ops
 from flows.context import current_office
 from flows.intake import intake_dossier, supplement_dossier
-from flows.result import SigningSetup, issue_result
+from flows.result import issue_result
 from flows.result_upload import record_uploaded_result
+from flows.signing_keys import SigningSetup
 from signing import testpki
 from signing.trust_services import TrustServices
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.result import check_signer_account
+from flows.signing_keys import check_signer_account
 from motcua.errors import BadArgumentError, CheckFailedError
 from signing import (
     LoadedSigner,

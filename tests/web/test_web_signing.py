@@ -318,7 +318,8 @@ def test_a_draft_changed_after_the_preview_is_not_signed(
 
     # The flow checks it too (a job that started after the clerk's new draft).
     from flows.context import office_in_use
-    from flows.result import SigningSetup, complete_result
+    from flows.result import complete_result
+    from flows.signing_keys import SigningSetup
     from motcua.errors import DraftChangedError
 
     setup = SigningSetup.from_test_pki(pki.dir, level="B-B")
@@ -662,7 +663,8 @@ def test_issue_result_still_drafts_and_signs_in_one_run(
 ) -> None:
     """`motcua dossier issue` composes the same steps: one flow run, the same answer."""
     from flows.context import office_in_use
-    from flows.result import SigningSetup, issue_result
+    from flows.result import issue_result
+    from flows.signing_keys import SigningSetup
 
     code = _new_dossier(sworld, "issue")
     setup = SigningSetup.from_test_pki(pki.dir, level="B-T")

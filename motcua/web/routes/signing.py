@@ -91,7 +91,8 @@ from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services, configure_flows
 
 if TYPE_CHECKING:
-    from flows.result import Draft, SigningSetup
+    from flows.result import Draft
+    from flows.signing_keys import SigningSetup
 
 log = logging.getLogger("motcua.web.signing")
 

@@ -68,7 +68,11 @@ FieldValue = str | Sequence[str]
 # history, which is shown to every role that reads the dossier.
 ID_FIELD_KEYS = frozenset({"so_dinh_danh", "so_cccd", "so_cmnd", "id_number", "so_giay_to"})
 # The fields that name the citizen who hands the dossier in, by document kind, best first.
-CITIZEN_FIELDS = (("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"), ("cccd", "ho_ten"))
+CITIZEN_FIELDS = (
+    ("to-khai-khai-sinh", "nguoi_yeu_cau.ho_ten"),
+    ("to-khai-xac-nhan-hon-nhan", "nguoi_yeu_cau.ho_ten"),
+    ("cccd", "ho_ten"),
+)
 # The component key of a document that is none of the procedure's components ("Giấy tờ khác").
 OTHER_COMPONENT = OTHER_DOCUMENT_KIND
 _ID_IN_TEXT = re.compile(r"(?<!\d)(?:\d{12}|\d{9})(?!\d)")
@@ -276,8 +280,11 @@ def iso(value: dt.date | dt.datetime | None) -> str | None:
 
 
 def field_value(raw: Any) -> Any:
-    """A stored field's value, whether kept plain or as {"value": ...}."""
-    return raw.get("value") if isinstance(raw, Mapping) else raw
+    """A field's value, whether kept plain, stored as {"value": ...} or just extracted (an
+    object with `.value`, as `extractors.fields.Field`)."""
+    if isinstance(raw, Mapping):
+        return raw.get("value")
+    return getattr(raw, "value", raw)
 
 
 def citizen_name(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> str | None:

@@ -262,19 +262,30 @@ class ResultInputs:
 
 def result_fields(template_key: str, dossier: Dossier) -> dict[str, Any]:
     """The template's fields, read from the dossier's extracted fields by the sources table."""
-    sources: dict[str, dict[str, str]] = yaml.safe_load(_SOURCES_FILE.read_text(encoding="utf-8"))
+    sources: dict[str, dict[str, str | list[str]]] = yaml.safe_load(
+        _SOURCES_FILE.read_text(encoding="utf-8")
+    )
     values: dict[str, Any] = {}
-    for target, source in (sources.get(template_key) or {}).items():
-        kind, _, key = source.partition(".")
-        for doc in dossier.documents:
-            if doc.kind != kind:
-                continue
-            item = doc.fields.get(key)
-            value = item.get("value") if isinstance(item, dict) else item
+    for target, named in (sources.get(template_key) or {}).items():
+        # one source, or several best first: the declaration, then the ID card
+        for source in [named] if isinstance(named, str) else named:
+            value = _source_value(dossier, source)
             if value not in (None, ""):
                 values[target] = value
                 break
     return values
+
+
+def _source_value(dossier: Dossier, source: str) -> Any:
+    kind, _, key = source.partition(".")
+    for doc in dossier.documents:
+        if doc.kind != kind:
+            continue
+        item = doc.fields.get(key)
+        value = item.get("value") if isinstance(item, dict) else item
+        if value not in (None, ""):
+            return value
+    return None
 
 
 def drafting_template(procedure: Procedure) -> str:

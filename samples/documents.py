@@ -968,10 +968,122 @@ def make_official(seed: int, level: str = "clean") -> Document:
     return Document("van-ban", image, truth, level, seed)
 
 
-MAKERS = {"cccd": make_card, "to-khai-khai-sinh": make_declaration, "van-ban": make_official}
+MARITAL_STATUSES = (
+    "Chưa đăng ký kết hôn với ai",
+    "Đã đăng ký kết hôn, đã ly hôn theo Bản án số 12/2020/HNGĐ-ST",
+    "Chưa kết hôn lần nào",
+)
+MARITAL_PURPOSES = (
+    "Đăng ký kết hôn",
+    "Làm thủ tục vay vốn ngân hàng",
+    "Bổ sung hồ sơ mua bán nhà đất",
+    "Xuất khẩu lao động",
+)
+
+
+def make_marital_declaration(seed: int, level: str = "clean") -> Document:
+    """A filled declaration for a confirmation of marital status (Circular 04/2020/TT-BTP).
+
+    The identity papers are written as sentences ("Căn cước công dân số …, cấp ngày …"), as the
+    official form asks; the requester is the person concerned or a relative."""
+    rng = random.Random(seed)
+    person = make_person(rng, sex=rng.choice(("Nam", "Nữ")), born=(1960, 2005))
+    relation = rng.choice(("Bản thân", "Bản thân", "Cha", "Mẹ"))
+    requester = (
+        person
+        if relation == "Bản thân"
+        else make_person(rng, sex="Nam" if relation == "Cha" else "Nữ", born=(1940, 1975))
+    )
+    caps = rng.random() < 0.6
+
+    def shown(name: str) -> str:
+        return name.upper() if caps else name
+
+    def paper(who: Person) -> str:
+        issued = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randint(0, 1200))
+        return f"Căn cước công dân số {who.number}, cấp ngày {issued.strftime('%d/%m/%Y')}"
+
+    made = dt.date(2025, 1, 2) + dt.timedelta(days=rng.randint(0, 600))
+    commune = person.address.split(", ")[-3] if person.address.count(", ") >= 2 else "xã"
+    status = rng.choice(MARITAL_STATUSES)
+    purpose = rng.choice(MARITAL_PURPOSES)
+    pen = _Pen(rng.choice((12.0, 13.0)))
+    pen.centred("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", SERIF_BOLD)
+    pen.nl()
+    pen.centred("Độc lập - Tự do - Hạnh phúc", SERIF_BOLD)
+    pen.nl(2)
+    pen.centred("TỜ KHAI CẤP GIẤY XÁC NHẬN TÌNH TRẠNG HÔN NHÂN", SERIF_BOLD, 1.1)
+    pen.nl(1.8)
+    pen.centred(f"Kính gửi: Ủy ban nhân dân {commune}")
+    pen.nl(1.6)
+    pen.fields([("Họ, chữ đệm, tên người yêu cầu", shown(requester.name))])
+    pen.fields([("Nơi cư trú", requester.address)])
+    pen.fields([("Giấy tờ tùy thân", paper(requester))])
+    pen.fields([("Quan hệ với người được cấp Giấy xác nhận tình trạng hôn nhân", relation)])
+    pen.text(
+        pen.left,
+        "Đề nghị cấp Giấy xác nhận tình trạng hôn nhân cho người có tên dưới đây:",
+        SERIF_BOLD,
+    )
+    pen.nl()
+    pen.fields([("Họ, chữ đệm, tên", shown(person.name))])
+    pen.fields([("Ngày, tháng, năm sinh", person.birth.strftime("%d/%m/%Y"))])
+    pen.fields([("Giới tính", person.sex), ("Dân tộc", person.ethnic), ("Quốc tịch", "Việt Nam")])
+    pen.fields([("Nơi cư trú", person.address)])
+    pen.fields([("Giấy tờ tùy thân", paper(person))])
+    pen.fields([("Tình trạng hôn nhân", status)])
+    pen.fields([("Mục đích của việc sử dụng Giấy xác nhận tình trạng hôn nhân", purpose)])
+    pen.nl(0.5)
+    for line in pen.wrap(
+        "Tôi cam đoan những nội dung khai trên đây là đúng sự thật và chịu trách nhiệm "
+        "trước pháp luật về cam đoan của mình.",
+        pen.right - pen.left,
+    ):
+        pen.text(pen.left, line)
+        pen.nl()
+    pen.nl()
+    span = (pen.left + (pen.right - pen.left) * 0.4, float(pen.right))
+    pen.centred(
+        f"Làm tại: {commune}, ngày {made.day:02d} tháng {made.month:02d} năm {made.year}",
+        SERIF_ITALIC,
+        span=span,
+    )
+    pen.nl()
+    pen.centred("Người yêu cầu", SERIF_BOLD, span=span)
+    pen.nl()
+    pen.centred("(Ký, ghi rõ họ, chữ đệm, tên)", SERIF_ITALIC, span=span)
+    pen.nl(3)
+    pen.centred(shown(requester.name), SERIF_BOLD, span=span)
+    image = pen.page(rng, level, seed)
+    truth: dict[str, str | tuple[str, ...]] = {
+        "nguoi_yeu_cau.ho_ten": shown(requester.name),
+        "nguoi_yeu_cau.noi_cu_tru": requester.address,
+        "nguoi_yeu_cau.so_dinh_danh": requester.number,
+        "nguoi_yeu_cau.quan_he": relation,
+        "nguoi_duoc_cap.ho_ten": shown(person.name),
+        "nguoi_duoc_cap.ngay_sinh": person.birth.isoformat(),
+        "nguoi_duoc_cap.gioi_tinh": person.sex,
+        "nguoi_duoc_cap.dan_toc": person.ethnic,
+        "nguoi_duoc_cap.quoc_tich": "Việt Nam",
+        "nguoi_duoc_cap.noi_cu_tru": person.address,
+        "nguoi_duoc_cap.so_dinh_danh": person.number,
+        "nguoi_duoc_cap.tinh_trang_hon_nhan": nfc(status),
+        "nguoi_duoc_cap.muc_dich": nfc(purpose),
+        "ngay_lam": made.isoformat(),
+    }
+    return Document("to-khai-xac-nhan-hon-nhan", image, truth, level, seed)
+
+
+MAKERS = {
+    "cccd": make_card,
+    "to-khai-khai-sinh": make_declaration,
+    "to-khai-xac-nhan-hon-nhan": make_marital_declaration,
+    "van-ban": make_official,
+}
 
 
 def corpus(count: int, seed: int = 0) -> list[tuple[str, int, str]]:
     """`count` (kind, seed, level) recipes cycling kinds and levels; build with `MAKERS[kind]`."""
     kinds = list(MAKERS)
-    return [(kinds[i % 3], seed * 10_000 + i, LEVELS[(i // 3) % len(LEVELS)]) for i in range(count)]
+    n = len(kinds)
+    return [(kinds[i % n], seed * 10_000 + i, LEVELS[(i // n) % len(LEVELS)]) for i in range(count)]

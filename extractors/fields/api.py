@@ -25,7 +25,7 @@ from extractors.ocr import OcrOptions, OcrPage, OcrResult, PageRef, ocr_document
 from extractors.ocr.sources import load_page, page_refs
 from motcua.errors import BadArgumentError
 
-KINDS: Final = ("auto", "cccd", "to-khai-khai-sinh", "van-ban")
+KINDS: Final = ("auto", "cccd", "to-khai-khai-sinh", "to-khai-xac-nhan-hon-nhan", "van-ban")
 Array = np.ndarray[Any, Any]
 
 NO_CARD: Final = "không tìm thấy thẻ trong ảnh (no card found in the photo)"

@@ -64,7 +64,9 @@ def normalise(spec: FieldSpec, raw: Value) -> tuple[str | tuple[str, ...], list[
             if fixed:
                 items.append(fixed)
         return tuple(items), problems
-    if kind == "digits" or kind == "year":
+    if kind == "id_paper" and re.search(r"[^\W\d_]{2}", text):
+        return _number_in_sentence(text, problems)
+    if kind in ("digits", "id_paper", "year"):
         compact = re.sub(r"[\s.\-]", "", text)
         fixed = compact.translate(DIGIT_FIXES)
         if fixed != compact:
@@ -122,6 +124,21 @@ def normalise(spec: FieldSpec, raw: Value) -> tuple[str | tuple[str, ...], list[
             name = repaired
         return name, problems
     return text, problems
+
+
+# "Căn cước công dân số 0011 9001 2345, cấp ngày 01/02/2021": the run of digits after the paper's
+# name, its groups joined; a date's digits are never part of it (they are split by / or -).
+_PAPER_NUMBER_RE: Final = re.compile(r"(?<![\d/.\-])(\d[\d ]{7,14}\d)(?![\d/\-])")
+
+
+def _number_in_sentence(text: str, problems: list[str]) -> tuple[str, list[str]]:
+    runs = [re.sub(r"\s", "", m) for m in _PAPER_NUMBER_RE.findall(text)]
+    numbers = [r for r in runs if len(r) in (9, 12)]
+    if len(numbers) == 1:
+        return numbers[0], problems
+    if not numbers:
+        return text, [*problems, "không tìm thấy số giấy tờ (9 hoặc 12 chữ số) trong dòng"]
+    return numbers[0], [*problems, "dòng có nhiều số giấy tờ, đã lấy số đầu tiên, cần đối chiếu"]
 
 
 def field_checks(spec: FieldSpec, value: str) -> list[str]:

@@ -19,7 +19,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from motcua.errors import ConfigurationError
 
 Normaliser = Literal[
-    "text", "name", "digits", "date", "expiry", "sex", "year", "choice", "symbol", "caps", "list"
+    "text",
+    "name",
+    "digits",
+    "id_paper",
+    "date",
+    "expiry",
+    "sex",
+    "year",
+    "choice",
+    "symbol",
+    "caps",
+    "list",
 ]
 FieldCheck = Literal["cccd", "name", "caps", "address"]
 Locator = Literal[

@@ -11,7 +11,7 @@ import click
 from motcua.cli import AppContext
 from motcua.cli.batch import Batch
 
-_KINDS = ["auto", "cccd", "to-khai-khai-sinh", "van-ban"]
+_KINDS = ["auto", "cccd", "to-khai-khai-sinh", "to-khai-xac-nhan-hon-nhan", "van-ban"]
 
 
 @click.command("extract")

@@ -316,7 +316,7 @@ def test_cross_read_flags_disagreeing_reads() -> None:
 
 
 def test_shipped_templates_load() -> None:
-    assert set(templates()) == {"cccd", "to-khai-khai-sinh", "van-ban"}
+    assert set(templates()) == {"cccd", "to-khai-khai-sinh", "to-khai-xac-nhan-hon-nhan", "van-ban"}
 
 
 def test_a_new_form_is_a_new_file(tmp_path: Path) -> None:

@@ -16,7 +16,13 @@ from extractors.fields import Extraction, extract_fields
 from extractors.fields.api import NO_CARD, NO_QR, UNKNOWN_KIND
 from motcua.errors import InputFileError
 from motcua.types import nfc
-from samples.documents import Document, make_card, make_declaration, make_official
+from samples.documents import (
+    Document,
+    make_card,
+    make_declaration,
+    make_marital_declaration,
+    make_official,
+)
 from samples.pages import render_page
 
 MOTCUA = str(Path(sys.executable).with_name("motcua"))
@@ -96,6 +102,21 @@ def test_declaration(declaration: tuple[Document, Path, Extraction]) -> None:
     for key in ("nguoi_yeu_cau.so_dinh_danh", "me.so_dinh_danh", "cha.so_dinh_danh"):
         field = result.fields[key]
         assert field.value == doc.truth[key] or field.needs_review
+
+
+@pytest.mark.parametrize(("seed", "level"), [(21, "clean"), (22, "scanned")])
+def test_marital_status_declaration(folder: Path, seed: int, level: str) -> None:
+    """Circular 04/2020's form: recognised by its own keywords, both people's fields read, the
+    ID numbers taken out of the 'Giấy tờ tùy thân' sentences."""
+    doc = make_marital_declaration(seed, level)
+    result = extract_fields(_write(doc, folder, f"xac-nhan-{seed}.png"))
+    _check_no_silent_errors(doc, result, 0.9)
+    for key in ("nguoi_yeu_cau.so_dinh_danh", "nguoi_duoc_cap.so_dinh_danh"):
+        assert result.fields[key].value == doc.truth[key]
+    assert (
+        result.fields["nguoi_duoc_cap.tinh_trang_hon_nhan"].value
+        == doc.truth["nguoi_duoc_cap.tinh_trang_hon_nhan"]
+    )
 
 
 def test_official_document(official: tuple[Document, Path, Extraction]) -> None:

@@ -7,12 +7,15 @@ import datetime as dt
 import pytest
 
 from extractors.fields import validators as v
+from extractors.fields.locate import Value
+from extractors.fields.normalise import normalise
 from extractors.fields.numwords import (
     date_to_words,
     number_to_words,
     words_to_date,
     words_to_number,
 )
+from extractors.fields.templates import FieldSpec
 
 
 def test_province_list_is_the_circular_07_2016_list() -> None:
@@ -189,3 +192,25 @@ def test_address_unit_words_and_province_respelled() -> None:
     assert v.repair_address("Số 12, đường Lê Lợi, Phường 5, Quận Gò Vấp, Hồ Chí Minh") is None
     assert v.check_address("Thôn 3, Xã Quảng Tân, Huyện Quảng Xương, Thanh Hóa") == []
     assert v.check_address("Thôn 3, Xã Quảng Tân, Huyện Quảng Xương, Thanh Hỏa")
+
+
+@pytest.mark.parametrize(
+    ("line", "number"),
+    [
+        ("Căn cước công dân số 001190012345, cấp ngày 01/02/2021", "001190012345"),
+        ("CCCD số 0011 9001 2345 cấp ngày 01-02-2021 tại Cục Cảnh sát", "001190012345"),
+        ("Chứng minh nhân dân số 123456789 do Công an tỉnh cấp", "123456789"),
+        ("001190012345", "001190012345"),
+    ],
+)
+def test_identity_paper_sentence_gives_its_number(line: str, number: str) -> None:
+    spec = FieldSpec(key="so_dinh_danh", labels=("Giấy tờ tùy thân",), normalise="id_paper")
+    value, problems = normalise(spec, Value(line, ()))
+    assert (value, problems) == (number, [])
+
+
+def test_identity_paper_sentence_without_a_number_is_flagged() -> None:
+    spec = FieldSpec(key="so_dinh_danh", labels=("Giấy tờ tùy thân",), normalise="id_paper")
+    value, problems = normalise(spec, Value("Hộ chiếu cấp ngày 01/02/2021", ()))
+    assert value == "Hộ chiếu cấp ngày 01/02/2021"  # kept as read, for the clerk
+    assert problems == ["không tìm thấy số giấy tờ (9 hoặc 12 chữ số) trong dòng"]

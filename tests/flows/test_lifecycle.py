@@ -31,6 +31,8 @@ def test_complete_dossier_gets_receipt_due_date_and_archive(
     assert result["status"] == "received"
     assert result["missing_components"] == []
     assert sorted(d["kind"] for d in result["documents"]) == ["cccd", "to-khai-khai-sinh"]
+    # the citizen is the declaration's requester (the receipt and the register name them)
+    assert current_office().register.get(result["dossier_code"]).citizen_name
     receipt = _text(result["receipt_pdf"])
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in receipt
     assert "H40.29.10-260429-0001" in receipt

@@ -10,6 +10,7 @@ User text is printed as `rich.text.Text`, never parsed as markup.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,12 +41,19 @@ def as_file_error(path: Path, exc: Exception) -> InputFileError:
     )
 
 
+def file_error_json(error: InputFileError) -> dict[str, object]:
+    """A failed file's line in `--json` output."""
+    return {"path": error.path, "ok": False, "error": error.reason, "hint": error.hint}
+
+
 @dataclass
 class Batch:
     """Counts the outcomes of one command over several files."""
 
     app: AppContext
     command: str
+    as_json: bool = False
+    json_indent: int | None = None  # as the command prints its results
     total: int = 0
     failed: int = 0
     checks_failed: int = 0
@@ -68,6 +76,9 @@ class Batch:
     def fail(self, error: InputFileError) -> None:
         self.failed += 1
         self.say(f"{error}")
+        if self.as_json:
+            line = json.dumps(file_error_json(error), ensure_ascii=False, indent=self.json_indent)
+            click.echo(line)
 
     def say(self, message: str) -> None:
         """A line on stderr, prefixed with the command, printed literally."""

@@ -34,7 +34,7 @@ def extract(app: AppContext, files: tuple[Path, ...], kind: str, as_json: bool) 
     """
     from extractors.fields import extract_fields
 
-    batch = Batch(app, "extract")
+    batch = Batch(app, "extract", as_json=as_json)
     for path in files:
         result = batch.run(path, partial(extract_fields, path, kind=kind))
         if result is None:

@@ -78,7 +78,7 @@ def ocr(
         orientation=not no_cleanup,
         debug_images=debug_images,
     )
-    batch = Batch(app, "ocr")
+    batch = Batch(app, "ocr", as_json=as_json)
     # pages are read in worker processes (also with --jobs 1): a page that outlasts its time
     # limit, or whose worker dies, fails alone and the batch goes on
     pool = new_pool(options)

@@ -237,7 +237,7 @@ def verify(
     _quiet_libraries(app)
     at = _parse_at(at_text)
     roles = load_roles(app.settings.home)  # roles from certificates once the office binds them
-    batch = Batch(app, "verify")
+    batch = Batch(app, "verify", as_json=as_json, json_indent=2)
     for path in paths:
         report = batch.run(
             path,

@@ -136,8 +136,14 @@ def test_ocr_and_extract_batches_answer_every_file_and_process_the_good_ones(
     errors = _assert_batch_answered_everything(run, command, hostile)
     for name, fragment in {**REFUSALS, **DECODE_FAILURES}.items():
         assert fragment in errors[str(hostile[name])], (name, errors[str(hostile[name])])
-    results = [json.loads(line) for line in run.stdout.splitlines()]
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    results = [line for line in lines if line.get("ok") is not False]
     assert sorted(r["path"] for r in results) == sorted(str(p) for p in good.values())
+    # every failed file has its error object on stdout too, with the reason stderr gives
+    failed = {line["path"]: line for line in lines if line.get("ok") is False}
+    assert sorted(failed) == sorted(str(p) for p in hostile.values())
+    for path, line in failed.items():
+        assert line["ok"] is False and line["error"] in errors[path], line
     by_path = {r["path"]: r for r in results}
     text = by_path[str(good["nfd"])]
     if command == "ocr":

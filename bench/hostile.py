@@ -2,7 +2,9 @@
 pikepdf and pyHanko source distributions (fetched with pip at bench time, at the pinned versions)
 plus the generated hostile and good files of `samples.hostile`.
 
-Each file runs in its own process, so time and peak RSS are that file's (`os.wait4`). The table
+Each file runs in its own process, so time and peak RSS are that file's: the larger of the
+command's own peak (`os.wait4`) and the sampled sum over its whole process tree (every 50 ms,
+psutil), since pages are read in pool processes the command starts. The table
 gives, per command: the exit-code counts, tracebacks and "internal error" answers (both must be
 0), total and slowest time, the largest peak RSS, and the files over the 1 GB or time limit.
 
@@ -23,10 +25,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -108,16 +112,52 @@ def run_one(command: str, path: Path, home: Path) -> tuple[int, float, float, st
         proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env
         )
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except KeyboardInterrupt:
             proc.kill()
             raise
+        finally:
+            sampler.stop()
         seconds = time.monotonic() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return proc.returncode, seconds, usage.ru_maxrss / 1024, text
+    return proc.returncode, seconds, max(usage.ru_maxrss / 1024, sampler.peak_mb), text
+
+
+class TreeSampler(threading.Thread):
+    """The peak of the summed RSS of a process and all its descendants, sampled."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._done.wait(0.05):
+            try:
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            total = 0
+            for proc in tree:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    continue
+            self.peak_mb = max(self.peak_mb, total / 2**20)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def main() -> int:

@@ -176,8 +176,10 @@ def test_cli_json_lines_and_exit_code(
     )
     assert run.returncode == 2, run.stderr
     lines = [json.loads(line) for line in run.stdout.splitlines()]
-    assert len(lines) == 1
-    data = lines[0]
+    assert len(lines) == 2
+    data, failed = sorted(lines, key=lambda line: line.get("ok", True) is False)
+    assert set(failed) == {"path", "ok", "error", "hint"}
+    assert failed["path"] == str(broken) and failed["ok"] is False and failed["error"]
     assert data["path"] == str(path) and data["kind"] == "cccd"
     number = data["fields"]["so_dinh_danh"]
     assert number == {

@@ -194,8 +194,13 @@ def test_cli_batch_reports_bad_files_and_exits_2(
     assert "Traceback" not in result.stderr
     assert str(bad_files["empty"]) in result.stderr and str(bad_files["bomb"]) in result.stderr
     assert "2 of 3" in result.stderr
-    (line,) = result.stdout.strip().split("\n")
-    record = json.loads(line)
+    lines = [json.loads(line) for line in result.stdout.strip().split("\n")]
+    failed = [line for line in lines if line.get("ok") is False]
+    assert sorted(line["path"] for line in failed) == sorted(
+        [str(bad_files["empty"]), str(bad_files["bomb"])]
+    )
+    assert all(set(line) == {"path", "ok", "error", "hint"} and line["error"] for line in failed)
+    (record,) = [line for line in lines if line.get("ok") is not False]
     assert record["path"] == str(tiff)
     assert [p["number"] for p in record["pages"]] == [1, 2]
     assert set(record["pages"][0]) == {"number", "text", "confidence", "width", "height", "source"}

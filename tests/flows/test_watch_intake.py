@@ -43,6 +43,16 @@ def test_watch_takes_in_a_scanned_subfolder_and_sets_aside_a_bad_file(
     report = json.loads((hot / PROCESSED / "ho-so-001.report.json").read_text(encoding="utf-8"))
     assert report["ok"] and report["result"]["dossier_code"] == dossier.code
     assert sorted(d.kind for d in dossier.documents) == ["cccd", "to-khai-khai-sinh"]
+    # the hot folder journals what every door journals for an intake (the CLI and the web are
+    # compared entry by entry in tests/web/test_web_lifecycle.py), as the watching OS user
+    journal = current_office().journal
+    assert journal is not None
+    [entry] = journal.entries(target_id=dossier.code)
+    assert (entry.action, dict(entry.details)) == (
+        "dossier.received",
+        {"created": True, "status": "received", "documents": 2},
+    )
+    assert entry.actor.startswith("watch:")
     # the bad file is kept, byte for byte, beside a report naming the reason
     assert (hot / FAILED / "bad.pdf").read_text(encoding="utf-8") == "not a scan at all"
     failed = json.loads((hot / FAILED / "bad.pdf.report.json").read_text(encoding="utf-8"))

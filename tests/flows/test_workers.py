@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from motcua.web.audit import AuditLog
 from storage.s3 import S3Config
 from tests.s3_identities import setup_env
 
@@ -219,6 +220,19 @@ def test_two_workers_share_a_batch_without_duplicates(
     # Four dossiers with four distinct codes, in the shared PostgreSQL register.
     engine = create_engine(catalogue)
     with engine.connect() as conn:
-        codes = [row[0] for row in conn.execute(text("SELECT code FROM dossier_dossiers"))]
+        rows = conn.execute(text("SELECT code, status FROM dossier_dossiers")).all()
+    codes = [code for code, _ in rows]
+    statuses = dict(rows)
     engine.dispose()
     assert len(codes) == 4 and len(set(codes)) == 4
+    # Each intake ran on a worker and journaled there, in the shared audit journal, what every
+    # door journals for an intake, with the person who submitted it as the actor.
+    journal = AuditLog(catalogue)
+    for code in codes:
+        [entry] = journal.entries(target_id=code)
+        assert (entry.action, dict(entry.details)) == (
+            "dossier.received",
+            {"created": True, "status": statuses[code], "documents": 1},
+        )
+        assert entry.actor.startswith("cli:"), entry.actor
+    journal.engine.dispose()

@@ -7,15 +7,16 @@ server, the CLI, the hot folder and Prefect workers all call it, so two doors ca
 about the calendar, the archive or the signing set-up.
 
 `Office.journal_event(...)` is how every dossier operation ends: one audit-journal entry and one
-webhook event (delivered in the background: a down e-office system never holds up a clerk).
+webhook event, stored in the outbox and delivered in the background (`motcua.web.outbox`: a down
+e-office system never holds up a clerk, and gets every event, in order, once it is back).
 """
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import logging
 import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from motcua.settings import Settings
 if TYPE_CHECKING:
     from flows.signing_keys import SigningSetup
     from motcua.web.audit import AuditLog
+    from motcua.web.outbox import Outbox
     from motcua.web.webhooks import WebhookTarget
     from storage.archive import Archive
 
@@ -58,6 +60,7 @@ class Office:
     printed: PrintedOffice
     journal: AuditLog | None = None
     webhook: WebhookTarget | None = None
+    outbox: Outbox | None = None
     _archive: Archive | None = None
     _signing: SigningSetup | None = field(default=None, repr=False)
 
@@ -121,20 +124,30 @@ class Office:
             self.emit(event, data or {})
 
     def emit(self, event: str, data: Mapping[str, Any]) -> None:
-        """Deliver a webhook event in the background; failures are logged, never raised."""
-        if self.webhook is None:
+        """Store a webhook event in the outbox and deliver it in the background.
+
+        A failure to store it is logged, never raised: the operation itself has happened. Before
+        the process ends it waits up to `MOTCUA_WEBHOOK_FLUSH_SECONDS` for the delivery; what is
+        still unsent stays in the outbox for the next delivery by any process.
+        """
+        if self.outbox is None:
             return
-        target = self.webhook
+        try:
+            self.outbox.add(event, data)
+        except MotcuaError as exc:
+            log.warning("webhook %s not stored: %s", event, exc.message)
+            return
+        self.outbox.kick()
+        _flush_at_exit(self.outbox, self.settings.webhook_flush_seconds)
 
-        def send() -> None:
-            from motcua.web.webhooks import deliver
 
-            try:
-                deliver(target, event, data)
-            except MotcuaError as exc:
-                log.warning("webhook %s: %s", event, exc.message)
+_FLUSHING: set[int] = set()
 
-        threading.Thread(target=send, name="motcua-webhook", daemon=True).start()
+
+def _flush_at_exit(outbox: Outbox, timeout: float) -> None:
+    if id(outbox) not in _FLUSHING:
+        _FLUSHING.add(id(outbox))
+        atexit.register(outbox.close, timeout)
 
 
 def office_calendar(settings: Settings) -> WorkingCalendar:
@@ -156,6 +169,7 @@ def printed_office(settings: Settings) -> PrintedOffice:
 def build_office(settings: Settings, *, engine: Engine | None = None) -> Office:
     """The office's objects from `settings`; tables that are missing are created."""
     from motcua.web.audit import AuditLog
+    from motcua.web.outbox import Outbox
     from motcua.web.webhooks import target_from_settings
 
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -166,11 +180,17 @@ def build_office(settings: Settings, *, engine: Engine | None = None) -> Office:
     register.create_tables()
     journal = AuditLog(engine)
     journal.create_tables()
+    webhook = target_from_settings(settings)
+    outbox = None
+    if webhook is not None:
+        outbox = Outbox(engine, webhook, retry_max=settings.webhook_retry_max_seconds)
+        outbox.create_tables()
     return Office(
         settings=settings,
         register=register,
         catalogue=load_catalogue(home=settings.home),
         printed=printed_office(settings),
         journal=journal,
-        webhook=target_from_settings(settings),
+        webhook=webhook,
+        outbox=outbox,
     )

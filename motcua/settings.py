@@ -146,6 +146,18 @@ class Settings(BaseSettings):
     )
     webhook_url: str | None = Field(default=None, description="e-office system's event URL")
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC key for webhooks")
+    webhook_attempts: int = Field(
+        default=5, ge=1, le=20, description="tries per delivery of an event, with back-off"
+    )
+    webhook_poll_seconds: float = Field(
+        default=30.0, gt=0, description="how often the web server sends events left unsent"
+    )
+    webhook_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="longest wait before an unsent event is tried again"
+    )
+    webhook_flush_seconds: float = Field(
+        default=10.0, ge=0, description="how long a command waits at exit for its events to go"
+    )
 
     # Signing results from the web server. Secrets are never settings: the PKCS#12 passwords come
     # from MOTCUA_P12_PASSWORD (leader) and MOTCUA_ORG_P12_PASSWORD (organisation; defaults to

@@ -47,6 +47,7 @@ _COMMAND_MODULES = [
     "signers",
     "extract",
     "web",
+    "webhooks",
     "worker",
 ]
 

@@ -12,7 +12,10 @@ and on the sign-in form always; Bearer-token API calls carry no cookies and are 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -54,7 +57,23 @@ def create_app(settings: Settings) -> FastAPI:
     """Build the application on the catalogue database named by `settings`."""
     prepare_process(settings.home)  # also when an ASGI server, not `motcua web`, imports it
     services = Services.open(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Events other processes left unsent (a CLI command while the e-office system was down)
+        # go out from here too, every MOTCUA_WEBHOOK_POLL_SECONDS.
+        outbox, stop = services.core.outbox, threading.Event()
+        if outbox is not None:
+            outbox.poll(settings.webhook_poll_seconds, stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            if outbox is not None:
+                outbox.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="motcua",
         version=__version__,
         description="Hồ sơ một cửa: tra cứu, bổ sung, trả kết quả, báo cáo, nhật ký kiểm tra. "
@@ -129,6 +148,9 @@ def create_app(settings: Settings) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    from motcua.web.webhook_docs import declare_webhooks
+
+    declare_webhooks(app)
     _declare_bearer_auth(app)
     return app
 
@@ -140,7 +162,8 @@ def _declare_bearer_auth(app: FastAPI) -> None:
     def schema() -> dict[str, Any]:
         if app.openapi_schema is None:
             spec = get_openapi(title=app.title, version=app.version,
-                               description=app.description, routes=app.routes)  # fmt: skip
+                               description=app.description, routes=app.routes,
+                               webhooks=app.webhooks.routes)  # fmt: skip
             spec.setdefault("components", {})["securitySchemes"] = {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
                                "description": "an API token from `motcua tokens add`"},

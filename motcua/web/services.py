@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -22,7 +21,7 @@ from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.jobs import JobRunner
-from motcua.web.webhooks import WebhookTarget, deliver
+from motcua.web.webhooks import WebhookTarget
 
 if TYPE_CHECKING:
     from storage.archive import Archive
@@ -103,15 +102,6 @@ class Services:
     def field_label(self, kind: str, key: str) -> str:
         """The Vietnamese label of an extracted field, from the extractor's form templates."""
         return _field_labels().get((kind, key), key)
-
-    def notify(self, event: str, data: Mapping[str, Any]) -> None:
-        """Send an event to the e-office system, if one is configured; failures are logged."""
-        if self.webhook is None:
-            return
-        try:
-            deliver(self.webhook, event, data)
-        except MotcuaError as exc:
-            log.warning("%s", exc.message)
 
 
 # Sections of a declaration, as a clerk names them (the templates name them with slugs).

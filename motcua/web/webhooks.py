@@ -92,7 +92,9 @@ def target_from_settings(settings: Settings) -> WebhookTarget | None:
     if not settings.webhook_url:
         return None
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    return WebhookTarget(settings.webhook_url, secret.encode("utf-8"))
+    return WebhookTarget(
+        settings.webhook_url, secret.encode("utf-8"), attempts=settings.webhook_attempts
+    )
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -118,11 +120,18 @@ def verify(
     return age <= tolerance and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-def event_body(event: str, data: Mapping[str, Any], *, delivery_id: str) -> bytes:
+def event_body(
+    event: str,
+    data: Mapping[str, Any],
+    *,
+    delivery_id: str,
+    occurred_at: dt.datetime | None = None,
+) -> bytes:
+    moment = occurred_at or dt.datetime.now(dt.UTC)
     payload = {
         "id": delivery_id,
         "event": event,
-        "occurred_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "occurred_at": moment.astimezone(dt.UTC).isoformat(timespec="seconds"),
         "data": dict(data),
     }
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -134,10 +143,16 @@ def deliver(
     data: Mapping[str, Any],
     *,
     client: httpx.Client | None = None,
+    delivery_id: str | None = None,
+    occurred_at: dt.datetime | None = None,
 ) -> Delivery:
-    """POST one event; retried; `ServiceUnavailableError` when every attempt failed."""
-    delivery_id = str(uuid.uuid4())
-    body = event_body(event, data, delivery_id=delivery_id)
+    """POST one event; retried; `ServiceUnavailableError` when every attempt failed.
+
+    The outbox passes the event's own `delivery_id` and `occurred_at`, so a retry or a replay
+    carries the same id (the receiver de-duplicates on it) and the time the event happened.
+    """
+    delivery_id = delivery_id or str(uuid.uuid4())
+    body = event_body(event, data, delivery_id=delivery_id, occurred_at=occurred_at)
     own_client = client is None
     http = client or httpx.Client(timeout=target.timeout)
     attempts = 0

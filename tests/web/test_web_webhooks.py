@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from web_helpers import build_world, csrf_header, sign_in
+from web_helpers import Receiver, build_world, csrf_header, serve_receiver, sign_in
 
 from motcua.errors import CheckFailedError, ConfigurationError, ServiceUnavailableError
 from motcua.web import webhooks
@@ -21,41 +18,10 @@ from motcua.web.webhooks import WebhookTarget, deliver
 SECRET = b"khoa-bi-mat-chung-voi-ioffice"
 
 
-@dataclass
-class Receiver:
-    """A real HTTP server answering each POST with the next status of `script` (then 200)."""
-
-    url: str
-    script: list[int]
-    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: threading.Event = field(default_factory=threading.Event)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    state = Receiver(url="", script=[])
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-            status = state.script.pop(0) if state.script else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            if status < 300:
-                state.arrived.set()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/motcua/events"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serve_receiver() as state:
+        yield state
 
 
 def _target(url: str, **kw: object) -> WebhookTarget:

@@ -3,11 +3,15 @@ dossiers in the register, signing in through the real form."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
+import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -152,3 +156,43 @@ def build_world(home: Path, s3: S3Config | None = None, **overrides: object) -> 
     )
     _, token = svc.accounts.add_token("ioffice")
     return WebWorld(app, home, complete, incomplete, signed, token)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server answering each POST with the next status of `script` (then 200)."""
+
+    url: str
+    script: list[int]
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
+@contextlib.contextmanager
+def serve_receiver(port: int = 0) -> Iterator[Receiver]:
+    """An e-office system's event endpoint on 127.0.0.1 (`port` 0: any free port)."""
+    state = Receiver(url="", script=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            state.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            status = state.script.pop(0) if state.script else 200
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            if status < 300:
+                state.arrived.set()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/motcua/events"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

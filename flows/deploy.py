@@ -41,6 +41,7 @@ DEPLOYMENTS: tuple[tuple[str, str, str | None], ...] = (
     ("flows/maintenance.py:fixity_audit", "weekly", "0 2 * * 0"),  # Sunday 02:00
     ("flows/maintenance.py:reindex_catalogue", "reindex", None),
     ("flows/maintenance.py:apologise_late_dossiers", "daily", "0 7 * * 1-6"),  # before opening
+    ("flows/upkeep.py:renew_signatures", "monthly", "0 3 1 * *"),  # the 1st, 03:00
 )
 OFFICE_TIMEZONE = "Asia/Ho_Chi_Minh"
 

@@ -186,6 +186,16 @@ class Settings(BaseSettings):
     signing_level: Literal["B-B", "B-T", "B-LT", "B-LTA"] = Field(
         default="B-LTA", description="PAdES level of both signatures"
     )
+    signature_renew_margin_days: int = Field(
+        default=730,
+        ge=1,
+        description="renew an archived signature's timestamps this many days "
+        "before their TSA certificate ends",
+    )
+    signature_weak_digests: str = Field(
+        default="md5,sha1,sha224",
+        description="digests that make an archived signature due for renewal (comma-separated)",
+    )
     signing_leader_name: str | None = Field(
         default=None, description="the leader's name as printed; unset = the certificate's"
     )

@@ -36,6 +36,7 @@ from signing import sign as _sign
 from signing.certcheck import check_signing_certificate
 from signing.sign import Level, SignatureSpec
 from signing.signers import LoadedSigner, load_certificates
+from signing.upkeep import add_document_timestamp, add_revocation_data
 
 log = logging.getLogger(__name__)
 
@@ -243,9 +244,9 @@ def finish_signature(
         data = output.getvalue()
         if spec.level in (Level.B_LT, Level.B_LTA):
             context = _validation_context(spec, [*chain, *extra])
-            data = _with_revocation_data(data, pending.field, context)
+            data = add_revocation_data(data, pending.field, context)
             if spec.level == Level.B_LTA:
-                data = _with_document_timestamp(data, prepared.timestamper, context)
+                data = add_document_timestamp(data, prepared.timestamper, context)
     except MotcuaError:
         raise
     except Exception as exc:
@@ -341,26 +342,3 @@ def _check_certificate(cert: Any, others: Sequence[Any], spec: SignatureSpec) ->
         load_certificates(list(spec.trust)) if spec.trust else [],
         usage=frozenset({"non_repudiation"}),
     )
-
-
-def _with_revocation_data(data: bytes, field: str, context: Any) -> bytes:
-    """B-LT: the signer's and the TSA's revocation data in the document security store."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import add_validation_info
-
-    reader = PdfFileReader(BytesIO(data), strict=False)
-    signature = next(s for s in reader.embedded_signatures if s.field_name == field)
-    out = add_validation_info(signature, context)
-    return bytes(out.getvalue())
-
-
-def _with_document_timestamp(data: bytes, timestamper: Any, context: Any) -> bytes:
-    """B-LTA: a document timestamp over everything so far, with its own validation data."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign.signers import PdfTimeStamper
-
-    writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
-    out = PdfTimeStamper(timestamper).timestamp_pdf(
-        writer, DIGEST_ALGORITHM, validation_context=context
-    )
-    return bytes(out.getvalue())

@@ -24,7 +24,7 @@ from motcua.errors import ConfigurationError, InputFileError
 ARCH: Final = "motcua-test"
 TEST_P12_PASSWORD: Final = "motcua-test"  # public on purpose: test material only
 SIGNER_LABELS: Final = ("leader", "organization", "leader-expired", "leader-revoked")
-_KEY_LABELS: Final = ("root", "interm", "tsa", "ocsp", *SIGNER_LABELS)
+_KEY_LABELS: Final = ("root", "interm", "tsa", "tsa-short", "ocsp", *SIGNER_LABELS)
 _RELATIVE_RE: Final = re.compile(r"^@now(?:([+-])(\d+)([ydh]))?$")
 _STATE_FILE: Final = "testpki.json"
 
@@ -50,6 +50,11 @@ class TestPki:
     @property
     def tsa_url(self) -> str:
         return f"{self.base_url}/{ARCH}/tsa/tsa"
+
+    @property
+    def short_tsa_url(self) -> str:
+        """A TSA whose certificate ends 30 days after `init`: for the signature upkeep's tests."""
+        return f"{self.base_url}/{ARCH}/tsa/tsa-short"
 
     @property
     def ocsp_url(self) -> str:

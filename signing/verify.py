@@ -120,6 +120,7 @@ class VerificationReport:
     signatures: list[SignatureReport] = dc_field(default_factory=list)
     errors: list[str] = dc_field(default_factory=list)  # about the document as a whole
     at: datetime | None = None
+    document_timestamps: list[dict[str, Any]] = dc_field(default_factory=list)  # oldest first
 
     @property
     def ok(self) -> bool:
@@ -141,6 +142,7 @@ class VerificationReport:
             "ok": self.ok,
             "signatures": [sig.as_json() for sig in self.signatures],
             "complete": self.complete,
+            "document_timestamps": self.document_timestamps,
         }
 
 
@@ -353,6 +355,7 @@ def _verify_stream(
         for _, sig in embedded
         if not isinstance(sig, Exception) and sig.sig_object_type == "/DocTimeStamp"
     ]
+    report.document_timestamps = [_timestamp_summary(ts) for ts in doc_timestamps]
     for fq_name, sig in embedded:
         if isinstance(sig, Exception):
             report.signatures.append(_broken(fq_name, sig))
@@ -374,6 +377,22 @@ def _verify_stream(
             signature.valid = False
             signature.errors.append(problem)
     return report
+
+
+def _timestamp_summary(ts: Any) -> dict[str, Any]:
+    """A document timestamp as `verify --json` shows it: field, time, TSA, its certificate's end."""
+    cert = ts.signer_cert
+    try:
+        when = ts.signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+    except (KeyError, ValueError, AttributeError):
+        when = None
+    return {
+        "field": ts.field_name,
+        "time": iso_vn(when),
+        "tsa": cert.subject.native.get("common_name"),
+        "tsa_not_after": iso_vn(cert.not_valid_after),
+        "digest": ts.md_algorithm,
+    }
 
 
 def _bytes_after_last_revision(stream: BinaryIO, embedded: Sequence[Any]) -> bool:

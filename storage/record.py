@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from motcua.errors import BadArgumentError, CheckFailedError
@@ -204,6 +204,32 @@ def build_metadata(
         "archived_at": archived_at.isoformat(),
         "files": [asdict(p) for p in payload],
     }
+
+
+def record_info_from_metadata(metadata: dict[str, Any], text: str = "") -> RecordInfo:
+    """The `RecordInfo` an archived record was made from (its `metadata.json`), to archive a new
+    version of it (a renewed signature) with the same description."""
+    known = {f.name for f in fields(DocumentInfo)}
+    return RecordInfo(
+        dossier_code=metadata["code"],
+        title=metadata.get("title", ""),
+        retention_class=metadata.get("retention_class"),
+        access_regime=metadata.get("access_regime", "Hạn chế"),
+        language=metadata.get("language", "Tiếng Việt"),
+        start_date=metadata.get("start_date", ""),
+        end_date=metadata.get("end_date", ""),
+        keywords=tuple(metadata.get("keywords", ())),
+        procedure=metadata.get("procedure", ""),
+        id_numbers=tuple(metadata.get("id_numbers", ())),
+        physical_condition=metadata.get("physical_condition", "Bình thường"),
+        documents=tuple(
+            DocumentInfo(**{k: v for k, v in d.items() if k in known})
+            for d in metadata.get("documents", ())
+        ),
+        extracted=dict(metadata.get("extracted", {})),
+        extra=dict(metadata.get("extra", {})),
+        text=text,
+    )
 
 
 def _sheets(info: RecordInfo, pages: int) -> int:

@@ -1,4 +1,5 @@
-"""`motcua dossier apologise` and `motcua archive audit`: the scheduled maintenance flows, by hand.
+"""`motcua dossier apologise`, `motcua archive audit` and `motcua archive renew`: the scheduled
+maintenance flows, by hand.
 
 Both run the flows of `flows.maintenance` (the ones `motcua worker` deploys on a schedule) in this
 process; they join the `dossier` and `archive` groups from here.
@@ -74,6 +75,39 @@ def audit(app: AppContext, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
+@click.command("renew")
+@click.option("--dry-run", is_flag=True, help="Only list the records that are due.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def renew(app: AppContext, dry_run: bool, as_json: bool) -> None:
+    """Renew archived signatures before they weaken (what the monthly schedule runs): records
+    whose newest document timestamp's TSA certificate ends within
+    MOTCUA_SIGNATURE_RENEW_MARGIN_DAYS, or with a weak digest, get a new document timestamp and
+    are archived as a new version; the old one stays. Exit 1 when a record could not be renewed."""
+    prepare_flows(app)
+    from flows.upkeep import renew_signatures
+    from motcua.office import cli_actor
+
+    with app.err.status("đang kiểm tra chữ ký số trong kho lưu trữ…"):
+        result = renew_signatures(dry_run=dry_run, actor=cli_actor())
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        for item in result["records"]:
+            if item["error"]:
+                click.echo(f"✗ {item['record_id']}: {item['error']}")
+            elif item["renewed_to"]:
+                click.echo(f"✓ {item['record_id']} → {item['renewed_to']}: "
+                           + "; ".join(item["reasons"]))  # fmt: skip
+            else:
+                click.echo(f"• {item['record_id']} cần gia hạn: " + "; ".join(item["reasons"]))
+        verb = "cần gia hạn" if dry_run else "đã gia hạn"
+        count = result["due"] if dry_run else result["renewed"]
+        app.out.print(f"{result['checked']} hồ sơ đã kiểm tra, {count} {verb}")
+    if not result["ok"]:
+        raise click.exceptions.Exit(1)
+
+
 def _group(commands: Sequence[click.Command], name: str) -> click.Group:
     group = next(c for c in commands if c.name == name)
     assert isinstance(group, click.Group)
@@ -82,4 +116,5 @@ def _group(commands: Sequence[click.Command], name: str) -> click.Group:
 
 _group(_dossier_commands, "dossier").add_command(apologise)
 _group(_archive_commands, "archive").add_command(audit)
+_group(_archive_commands, "archive").add_command(renew)
 commands: list[click.Command] = []

@@ -86,7 +86,11 @@ def test_leader_then_organization_via_cli_and_verify_json(
     assert run.code == 0, run.out
     report = json.loads(run.out)
     assert report["ok"] is True and report["complete"] is True
-    assert set(report) == {"path", "ok", "signatures", "complete"}
+    assert set(report) == {"path", "ok", "signatures", "complete", "document_timestamps"}
+    # the leader's B-LTA signature closed with a document timestamp; the organisation's is B-LT
+    [stamp] = report["document_timestamps"]
+    assert (stamp["tsa"], stamp["digest"]) == ("TEST motcua Time Stamping Authority", "sha256")
+    assert stamp["time"] and stamp["tsa_not_after"] > stamp["time"]
     expected_keys = {
         "field",
         "signer",

@@ -6,12 +6,12 @@ was kept gets nothing added). The text layer is drawn in render mode 3 (invisibl
 glyph-less Type 0 font whose character codes are the UTF-16 code units of the text and whose
 ToUnicode map is the identity, so copy/paste and `pdftotext` give the NFC text back. Each word is
 stretched (Tz) over its box; a page OCR'd after a quarter turn gets /Rotate so it shows upright.
+The file is written as PDF/A-2b (`motcua.pdfa`).
 """
 
 from __future__ import annotations
 
 import glob
-import io
 import math
 import os
 import statistics
@@ -24,6 +24,7 @@ from PIL import Image
 from extractors.ocr.model import OcrPage, OcrResult, Word
 from extractors.ocr.sources import load_image_frame, sniff
 from motcua.errors import InputFileError, MissingDependencyError
+from motcua.pdfa import save_pdfa
 
 FONT_NAME = "/GlyphLessFont"
 GLYPH_WIDTH = 500  # /DW in 1/1000 em: every glyph is half an em wide before Tz stretching
@@ -257,7 +258,6 @@ def write_searchable_pdf(source: Path | str, result: OcrResult, output: Path | s
 
 
 def _save(pdf: pikepdf.Pdf, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    pdf.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    output.write_bytes(buffer.getvalue())
+    # PDF/A-2b: what a scan made into an image PDF always is; pages copied from a citizen's PDF
+    # may keep what cannot be repaired (a font not embedded), and then it claims no PDF/A
+    save_pdfa(pdf, output)

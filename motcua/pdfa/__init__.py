@@ -12,17 +12,27 @@ PDFs (`extractors`, `dossiers`, `signing`) may use it.
 
 from __future__ import annotations
 
-from motcua.pdfa.check import CLAUSES, Failure, PdfaReport, check_pdfa, check_pdfa_bytes
+from motcua.pdfa.check import (
+    CLAUSES,
+    RECORD_KEY_PREFIX,
+    Failure,
+    PdfaReport,
+    check_pdfa,
+    check_pdfa_bytes,
+    record_outcomes,
+)
 from motcua.pdfa.make import conform, convert_file, save_pdfa, srgb_profile
 
 __all__ = [
     "CLAUSES",
+    "RECORD_KEY_PREFIX",
     "Failure",
     "PdfaReport",
     "check_pdfa",
     "check_pdfa_bytes",
     "conform",
     "convert_file",
+    "record_outcomes",
     "save_pdfa",
     "srgb_profile",
 ]

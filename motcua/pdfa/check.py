@@ -10,7 +10,7 @@ full validator (veraPDF) also tests syntax, font metrics, ICC contents and the r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,27 @@ def check_pdfa_bytes(data: bytes, name: str = "<bytes>") -> PdfaReport:
         checker = _Checker(pdf)
         checker.run()
         return PdfaReport(name, checker.claimed, tuple(failures + checker.failures))
+
+
+RECORD_KEY_PREFIX = "pdfa:"  # an archive record's `extra` key: "pdfa:<file name>"
+
+
+def record_outcomes(files: Sequence[Path]) -> dict[str, str]:
+    """The check of every PDF among `files` (known by content, not name), for a record's
+    metadata: `pdfa:<file name>` → `pass`, `fail <clause> ...` or `unreadable: <reason>`."""
+    outcomes = {}
+    for path in files:
+        try:
+            with open(path, "rb") as fh:
+                if b"%PDF-" not in fh.read(1024):
+                    continue
+            summary = check_pdfa(path).summary()
+        except OSError:
+            continue  # the archive itself reports a file it cannot read
+        except InputFileError as exc:
+            summary = f"unreadable: {exc.reason}"
+        outcomes[RECORD_KEY_PREFIX + path.name] = summary
+    return outcomes
 
 
 def _check_bytes(data: bytes) -> list[Failure]:

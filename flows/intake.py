@@ -10,6 +10,7 @@ Each run leaves a markdown artifact summarising what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -44,6 +45,7 @@ from motcua.errors import (
     ServiceUnavailableError,
 )
 from motcua.office import cli_actor
+from motcua.pdfa import record_outcomes
 from storage.record import ORIGINAL_NAME_PREFIX, DocumentInfo, RecordInfo, archive_safe_name
 
 log = logging.getLogger(__name__)
@@ -124,11 +126,14 @@ def archive_task(
     first: int = 1,
 ) -> str:
     """Keep the originals as received, then archive originals and what motcua made as a record
-    (the originals named by their position in the dossier, from `first`)."""
+    (the originals named by their position in the dossier, from `first`), with the PDF/A check
+    of each PDF in the record's metadata."""
     archive = office.archive
     staged = _stage(office.dossier_dir(code) / "payload", [*originals, *produced], first)
     for link in staged[: len(originals)]:  # under their safe names: any name a door accepted
         archive.store_original(link, code)
+    # every archived PDF's PDF/A-2b check goes into the record (originals as received too)
+    info = dataclasses.replace(info, extra={**info.extra, **record_outcomes(staged)})
     return archive.put(staged, info).record_id
 
 

@@ -62,6 +62,7 @@ from motcua.errors import (
     DraftChangedError,
 )
 from motcua.office import cli_actor
+from motcua.pdfa import record_outcomes
 from signing import (
     Level,
     Role,
@@ -439,6 +440,7 @@ def archive_result_task(office: Office, dossier: Dossier, signed: Path, pages: i
         ),
         extracted={"citizen_name": dossier.citizen_name or ""},
         text=" ".join(filter(None, [dossier.citizen_name, dossier.code, dossier.procedure_key])),
+        extra=record_outcomes([signed]),  # its PDF/A-2b check (an uploaded scan's too)
     )
     return office.archive.put([signed], info).record_id
 

@@ -1,9 +1,9 @@
 """Laying out an administrative document on a reportlab canvas, top to bottom.
 
 Fonts are embedded TrueType (Liberation Serif, metric-compatible with Times New Roman, the font
-Decree 30/2020 prescribes), so Vietnamese text survives copying and text extraction. The header
-follows Decree 30/2020/NĐ-CP: issuing body on the left, national motto and place/date on the
-right.
+Decree 30/2020 prescribes), so Vietnamese text survives copying and text extraction; the saved
+file is made PDF/A-2b (`motcua.pdfa`). The header follows Decree 30/2020/NĐ-CP: issuing body on
+the left, national motto and place/date on the right.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from motcua.errors import InputFileError, MissingDependencyError
+from motcua.pdfa import convert_file
 from motcua.types import fold, nfc
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation2")
@@ -311,4 +312,5 @@ class Sheet:
             self.canvas.save()
         except OSError as exc:
             raise InputFileError(self.path, f"cannot write the PDF: {exc.strerror}") from None
+        convert_file(self.path)  # every form and result motcua issues is PDF/A-2b
         return self.page + 1

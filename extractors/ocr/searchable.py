@@ -6,6 +6,9 @@ was kept gets nothing added). The text layer is drawn in render mode 3 (invisibl
 glyph-less Type 0 font whose character codes are the UTF-16 code units of the text and whose
 ToUnicode map is the identity, so copy/paste and `pdftotext` give the NFC text back. Each word is
 stretched (Tz) over its box; a page OCR'd after a quarter turn gets /Rotate so it shows upright.
+The file is written as PDF/A-2b (`motcua.pdfa`); when the pages of a PDF cannot be (a font not
+embedded), the rendition draws each page as a 200 dpi JPEG under its words instead — the
+citizen's original is archived byte for byte beside it.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from PIL import Image
 from extractors.ocr.model import OcrPage, OcrResult, Word
 from extractors.ocr.sources import load_image_frame, sniff
 from motcua.errors import InputFileError, MissingDependencyError
+from motcua.pdfa import save_pdfa
 
 FONT_NAME = "/GlyphLessFont"
 GLYPH_WIDTH = 500  # /DW in 1/1000 em: every glyph is half an em wide before Tz stretching
+RASTER_DPI = 200  # a PDF page that cannot be PDF/A is drawn as an image at this resolution
 
 
 def _glyphless_font_file() -> bytes:
@@ -241,7 +246,9 @@ def write_searchable_pdf(source: Path | str, result: OcrResult, output: Path | s
                 pdf.pages.append(src_page)
                 if ocr.source == "ocr" and not ocr.error:
                     _add_text_layer(pdf, pdf.pages[-1], ocr, font)
-            _save(pdf, output)
+            passed = save_pdfa(pdf, output).ok
+        if not passed:
+            _rasterised(source, result, output)
         return output
     for ocr in result.pages:
         xobject, width, height = _image_xobject(pdf, source, ocr.number - 1, fmt)
@@ -257,7 +264,34 @@ def write_searchable_pdf(source: Path | str, result: OcrResult, output: Path | s
 
 
 def _save(pdf: pikepdf.Pdf, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    pdf.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    output.write_bytes(buffer.getvalue())
+    save_pdfa(pdf, output)
+
+
+def _rasterised(source: Path, result: OcrResult, output: Path) -> None:
+    """The PDF/A rendition of a PDF whose own pages cannot be PDF/A (a font not embedded, CMYK
+    drawing): every page drawn as an image, with its words as the invisible text layer."""
+    from motcua.pdfium import page_image
+
+    pdf = pikepdf.new()
+    font = _font(pdf)
+    for ocr in result.pages:
+        image, dpi = page_image(source, ocr.number - 1, dpi=RASTER_DPI)
+        with image:
+            grey = image.mode == "L"
+            buffer = io.BytesIO()
+            image.convert("L" if grey else "RGB").save(buffer, "JPEG", quality=85)
+            width, height = image.size
+        xobject = pikepdf.Stream(pdf, buffer.getvalue())
+        xobject.Filter = pikepdf.Name.DCTDecode
+        xobject.Type, xobject.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        xobject.Width, xobject.Height, xobject.BitsPerComponent = width, height, 8
+        xobject.ColorSpace = pikepdf.Name.DeviceGray if grey else pikepdf.Name.DeviceRGB
+        points = (width * 72.0 / dpi, height * 72.0 / dpi)
+        pdf.add_blank_page(page_size=points)
+        page = pdf.pages[-1]
+        page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=xobject))
+        drawing = f"q {_fmt(points[0])} 0 0 {_fmt(points[1])} 0 0 cm /Im0 Do Q\n".encode()
+        page.obj.Contents = pikepdf.Stream(pdf, drawing)
+        if not ocr.error:  # drawn as the page is shown: turned upright as an image scan is
+            _add_text_layer(pdf, page, ocr, font)
+    save_pdfa(pdf, output)

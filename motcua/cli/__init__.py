@@ -36,6 +36,7 @@ _COMMAND_MODULES = [
     "services",
     "config",
     "archive",
+    "pdfa",
     "dossier",
     "issue",
     "lifecycle",

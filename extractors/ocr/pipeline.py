@@ -16,6 +16,7 @@ import numpy as np
 
 from extractors.ocr import cleanup as stages
 from extractors.ocr.cleanup import CleanupOptions, PageImage
+from extractors.ocr.correct import correct_words, page_text
 from extractors.ocr.engine import EngineWord, OcrEngine, TesseractEngine
 from extractors.ocr.layout import ordered_words
 from extractors.ocr.model import OcrPage, Word
@@ -94,7 +95,9 @@ def _page(
     # source pixels → the upright frame: the input turned by `rotation` clockwise, nothing else
     upright = stages.quarter_matrix(height, width, (-rotation // 90) % 4)
     frame = replace(page, transform=page.transform @ np.linalg.inv(upright))
-    ordered, text = ordered_words(words)
+    ordered, raw = ordered_words(words)
+    ordered = correct_words(ordered)
+    text = page_text(ordered)
     if rotation in (90, 270):
         width, height = height, width
     mapped: list[Word] = []
@@ -110,6 +113,7 @@ def _page(
     return OcrPage(
         number=number,
         text=text,
+        raw_text=raw if raw != text else None,
         confidence=_mean(words),
         width=int(width),
         height=int(height),

@@ -4,8 +4,9 @@
 
 Documents: the real letters of `../shared/real-letters` when that folder exists (hand-checked
 ground truth, see its README), and generated letters (`samples.documents.make_official`, the
-Decree 30 layouts of the real ones: a body without a parent on two lines, a parent line, a
-two-level issuer; levels clean / scanned / harsh).
+Decree 30 layouts; every second one in the offices' layout, `real_layout=True`: a body without
+a parent on two lines, old tone placement, red urgency or received stamps; levels clean /
+scanned / harsh). `do_khan` is scored where the letter has an urgency stamp.
 
 Fields, per header field: exact (the value is right), flagged (wrong or absent, and
 `needs_review`), missing (absent), silent (wrong and not flagged: the outcome not accepted).
@@ -56,6 +57,7 @@ HEADER_KEYS = (
     "dia_danh",
     "ngay_ban_hanh",
     "trich_yeu",
+    "do_khan",
 )
 NAME_KEYS = ("nguoi_ky",)
 LEVELS = ("clean", "scanned", "harsh")
@@ -180,8 +182,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for n in range(args.generated):
             level = LEVELS[n % len(LEVELS)]
-            doc = make_official(args.seed + n, level)
-            path = Path(tmp) / f"letter-{n}-{level}.png"
+            real_layout = n % 2 == 1
+            doc = make_official(args.seed + n, level, real_layout=real_layout)
+            path = Path(tmp) / f"letter-{n}-{level}{'-offices' if real_layout else ''}.png"
             cv2.imwrite(str(path), doc.image)
             name = path.name
             score_fields(

@@ -17,7 +17,8 @@ Values compare NFC, whitespace folded, old and new tone placement alike, names c
 
 OCR line recall on the real letters: share of ground-truth lines found in the page text with
 at most 10% character edits (rapidfuzz, the line against the best-matching stretch), and exactly;
-motcua (`ocr_document`), raw Tesseract, OCRmyPDF (`--deskew --clean --rotate-pages`).
+motcua (`ocr_document`), the same pages before post-OCR correction (`raw_text`), raw Tesseract,
+OCRmyPDF (`--deskew --clean --rotate-pages`).
 """
 
 from __future__ import annotations
@@ -172,7 +173,13 @@ def main() -> int:
             line for line in image.with_name(image.stem + "_gt.txt").read_text("utf-8").splitlines()
             if line.strip()
         ]  # fmt: skip
-        texts = {"motcua": ocr_document(image).text, "raw": raw_text(image)}
+        read = ocr_document(image)
+        texts = {
+            "motcua": read.text,
+            # the same pages before post-OCR correction: what the correction buys
+            "uncorrected": "\n".join(p.raw_text or p.text for p in read.pages),
+            "raw": raw_text(image),
+        }
         if not args.no_ocrmypdf:
             texts["ocrmypdf"] = ocrmypdf_text(image)
         for system, text in texts.items():

@@ -872,9 +872,27 @@ def _seal_and_signature(image: Image.Image, x: float, y: float, rng: random.Rand
     image.paste(Image.fromarray(arr))
 
 
-def make_official(seed: int, level: str = "clean") -> Document:
-    """An official document (Decree 30/2020 layout) with ground truth."""
+def _stamp(image: Image.Image, x: float, y: float, lines: list[str], scale: float = 0.8) -> None:
+    """A red rubber stamp: boxed lines of capitals (received or urgency stamp)."""
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(SERIF_BOLD, round(54 * scale))
+    width = max(font.getlength(line) for line in lines) + 40
+    height = len(lines) * round(66 * scale) + 30
+    draw.rectangle((x, y, x + width, y + height), outline=(200, 30, 40), width=5)
+    for i, line in enumerate(lines):
+        draw.text((x + 20, y + 15 + i * round(66 * scale)), line, font=font, fill=(200, 30, 40))
+
+
+def make_official(seed: int, level: str = "clean", *, real_layout: bool = False) -> Document:
+    """An official document (Decree 30/2020 layout) with ground truth.
+
+    `real_layout` draws the header the way the offices' own scans show it (bench/letters.py):
+    a body without a parent on two lines (`ỦY BAN NHÂN DÂN` / `TỈNH …`), the old tone
+    placement half the time (`UỶ`, `HOÀ`), and sometimes a red urgency stamp (`HỎA TỐC`,
+    `KHẨN`, its value in the truth's `do_khan`) or a received stamp (`CV ĐẾN`, with its own Số
+    and Ngày) that must not be read as the document's."""
     rng = random.Random(seed)
+    variation = random.Random(seed * 7919 + 17)  # the main stream stays as without it
     parent, body, symbol, place, titles, deputy_titles = rng.choice(BODIES)
     code = rng.choice(list(TYPES))
     kind = TYPES[code]
@@ -892,10 +910,18 @@ def make_official(seed: int, level: str = "clean") -> Document:
     col = (pen.right - pen.left) * 0.42
     left = (float(pen.left) - 60, pen.left + col)
     right = (pen.left + col + 60, float(pen.right) + 60)
+    old_tones = real_layout and variation.random() < 0.5
+    motto = (
+        "CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM" if old_tones else "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    )
     rows_left = [(parent, SERIF)] if parent else []
     rows_left += [(body, SERIF_BOLD), ("", SERIF), (f"Số: {so_ky_hieu}", SERIF)]
+    head = "ỦY BAN NHÂN DÂN "
+    if real_layout and not parent and body.startswith(head):
+        printed = body[: len(head) - 1].replace("ỦY", "UỶ") if old_tones else body[: len(head) - 1]
+        rows_left = [(printed, SERIF_BOLD), (body[len(head) :], SERIF_BOLD), *rows_left[1:]]
     rows_right = [
-        ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", SERIF_BOLD),
+        (motto, SERIF_BOLD),
         ("Độc lập - Tự do - Hạnh phúc", SERIF_BOLD),
         ("", SERIF),
         (
@@ -903,8 +929,9 @@ def make_official(seed: int, level: str = "clean") -> Document:
             SERIF_ITALIC,
         ),
     ]
-    if not parent:
+    if len(rows_left) < len(rows_right):
         rows_left = [("", SERIF), *rows_left]
+    header_top = pen.y
     for (ltext, lpath), (rtext, rpath) in zip(rows_left, rows_right, strict=True):
         if ltext:
             font = pen.font(lpath, 0.95)
@@ -913,6 +940,16 @@ def make_official(seed: int, level: str = "clean") -> Document:
         if rtext:
             pen.centred(rtext, rpath, 0.95 if rpath == SERIF_BOLD else 1.0, span=right)
         pen.nl()
+    urgency = ""
+    stamp = variation.random() if real_layout else 1.0
+    if stamp < 0.25:
+        urgency = variation.choice(("Hỏa tốc", "Khẩn", "Thượng khẩn"))
+        _stamp(pen.canvas, pen.left + 40, pen.y + 10, [urgency.upper()], 0.9)
+    elif stamp < 0.5:
+        received = variation.randint(100, 9999)
+        day = issued + dt.timedelta(days=variation.randint(1, 9))
+        lines = ["CV ĐẾN", f"Số: {received}", f"Ngày: {day.day}/{day.month}/{day.year % 100:02d}"]
+        _stamp(pen.canvas, 40, header_top + 4 * pen.line, lines, 0.7)
     if not code:
         subject_text = f"V/v {subject}"
         for line in pen.wrap(subject_text, left[1] - left[0] - 40):
@@ -965,6 +1002,8 @@ def make_official(seed: int, level: str = "clean") -> Document:
         "chuc_vu_nguoi_ky": title_lines[-1],
         "noi_nhan": tuple(recipients),
     }
+    if urgency:
+        truth["do_khan"] = urgency
     return Document("van-ban", image, truth, level, seed)
 
 

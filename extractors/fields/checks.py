@@ -24,6 +24,7 @@ class Draft:
     reasons: list[str]
     output: bool
     raw: str = ""
+    ocr_raw: str | None = None  # `raw` as OCR read it, before post-OCR correction
 
 
 def same_text(a: str, b: str) -> bool:

@@ -13,13 +13,14 @@ Stages: `locate.py` (labels), `header.py` (Decree 30 locators), `normalise.py`, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from rapidfuzz import fuzz
 
 from extractors.fields.checks import Draft, cross_checks, merge_qr
 from extractors.fields.header import LOCATORS
-from extractors.fields.locate import Doc, clean, find_sections, segments_of
+from extractors.fields.locate import Doc, Value, clean, find_sections, segments_of
 from extractors.fields.model import Extraction, Field, QrPayload
 from extractors.fields.normalise import field_checks, normalise
 from extractors.fields.templates import Template, templates
@@ -62,8 +63,22 @@ def _ocr_fields(doc: Doc) -> dict[str, Draft]:
             problems.append("chữ đọc được với độ tin cậy thấp")
         if problems:
             confidence = min(confidence, 0.5)
-        drafts[spec.key] = Draft(value, confidence, "ocr", problems, spec.output, raw.text)
+        drafts[spec.key] = Draft(
+            value, confidence, "ocr", problems, spec.output, raw.text, _ocr_reading(raw)
+        )
     return drafts
+
+
+def _ocr_reading(raw: Value) -> str | None:
+    """The located text with the words post-OCR correction changed put back as OCR read
+    them; None where nothing was changed."""
+    changed = [w for w in raw.words if w.raw_text is not None]
+    if not changed:
+        return None
+    text = raw.text
+    for word in changed:
+        text = text.replace(word.text, word.raw_text or word.text, 1)
+    return text if text != raw.text else None
 
 
 def extract_with_template(
@@ -102,6 +117,7 @@ def extract_with_template(
             needs_review=bool(reasons),
             source="qr" if draft.source == "qr" else "ocr",
             reasons=reasons,
+            raw_value=draft.ocr_raw if draft.source != "qr" else None,
         )
     return Extraction(kind=template.kind, fields=fields, warnings=tuple(notes), path=path)
 
@@ -119,7 +135,8 @@ def cross_read(primary: Extraction, second: Extraction) -> Extraction:
                 f = other
             elif not f.needs_review and not other.needs_review and other.value != f.value:
                 reason = "hai lần đọc cho kết quả khác nhau, cần đối chiếu"
-                f = Field(f.value, min(f.confidence, 0.5), True, f.source, (*f.reasons, reason))
+                f = replace(f, confidence=min(f.confidence, 0.5), needs_review=True)
+                f = replace(f, reasons=(*f.reasons, reason))
         fields[key] = f
     for key, other in second.fields.items():
         if key not in fields and not other.needs_review:

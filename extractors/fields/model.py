@@ -20,6 +20,8 @@ class Field:
     needs_review: bool
     source: FieldSource
     reasons: tuple[str, ...] = ()
+    # the located text as OCR read it, where post-OCR correction changed a word of it
+    raw_value: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         value: Any = list(self.value) if isinstance(self.value, tuple) else self.value
@@ -28,6 +30,7 @@ class Field:
             "confidence": round(self.confidence, 2),
             "needs_review": self.needs_review,
             "source": self.source,
+            **({"raw_value": self.raw_value} if self.raw_value is not None else {}),
         }
 
 

@@ -18,6 +18,7 @@ class Word:
     block: int = 0
     line: int = 0
     low_confidence: bool = False
+    raw_text: str | None = None  # what OCR read, where post-OCR correction changed it
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class OcrPage:
     rotation: int = 0  # degrees the page was turned to be upright
     skew: float = 0.0  # degrees corrected by deskew
     error: str | None = None  # why this page could not be read (timeout, damaged page)
+    raw_text: str | None = None  # the OCR text before post-OCR correction, where it differs
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class OcrPage:
             "height": self.height,
             "source": self.source,
             **({"error": self.error} if self.error else {}),
+            **({"raw_text": self.raw_text} if self.raw_text is not None else {}),
         }
 
 

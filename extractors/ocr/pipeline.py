@@ -8,6 +8,7 @@ turned upright (not rescaled, not deskewed), so they sit on the words of the ori
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ import numpy as np
 
 from extractors.ocr import cleanup as stages
 from extractors.ocr.cleanup import CleanupOptions, PageImage
+from extractors.ocr.correct import correct_words, page_text
 from extractors.ocr.engine import EngineWord, OcrEngine, TesseractEngine
 from extractors.ocr.layout import ordered_words
 from extractors.ocr.model import OcrPage, Word
+from extractors.ocr.stamps import read_stamps
 
 RETRY_CONFIDENCE = 0.55  # below this mean word confidence, check the orientation and retry
 MIN_OSD_CONFIDENCE = 1.5  # Tesseract's orientation_conf below this is a guess
@@ -79,7 +82,10 @@ def recognise_page(
             if _mean(second) > _mean(words):
                 page, words, rotation = turned, second, degrees
     stages.debug_image(debug_dir, name, 9, "ocr-input", page.image)
-    return _page(page, words, image.shape, rotation, page_number, dpi)
+    stamp_words: list[EngineWord] = []
+    if rotation == 0 and "colour-suppressed" in page.stages:
+        stamp_words = read_stamps(image, dpi, engine, lang=lang, timeout=timeout)
+    return _page(page, words, image.shape, rotation, page_number, dpi, stamp_words)
 
 
 def _page(
@@ -89,12 +95,13 @@ def _page(
     rotation: int,
     number: int,
     dpi: float,
+    stamps: Sequence[EngineWord] = (),
 ) -> OcrPage:
     height, width = shape[:2]
     # source pixels → the upright frame: the input turned by `rotation` clockwise, nothing else
     upright = stages.quarter_matrix(height, width, (-rotation // 90) % 4)
     frame = replace(page, transform=page.transform @ np.linalg.inv(upright))
-    ordered, text = ordered_words(words)
+    ordered, _ = ordered_words(words)
     if rotation in (90, 270):
         width, height = height, width
     mapped: list[Word] = []
@@ -107,9 +114,17 @@ def _page(
             min(height, round(bottom)),
         )
         mapped.append(replace(word, bbox=box))
+    # red framed stamps, read apart on the source image: their own blocks after the page's
+    block, line = (mapped[-1].block + 1, mapped[-1].line + 1) if mapped else (0, 0)
+    for stamp in ordered_words(stamps)[0]:
+        mapped.append(replace(stamp, block=block + stamp.block, line=line + stamp.line))
+    raw = page_text(mapped)
+    mapped = list(correct_words(mapped))
+    text = page_text(mapped)
     return OcrPage(
         number=number,
         text=text,
+        raw_text=raw if raw != text else None,
         confidence=_mean(words),
         width=int(width),
         height=int(height),

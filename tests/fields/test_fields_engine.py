@@ -400,3 +400,21 @@ def test_value_opening_with_a_stray_mark_is_flagged() -> None:
     ]
     field = extract_from_pages([page_of(rows)], "to-khai-khai-sinh").fields["khai_sinh.noi_sinh"]
     assert field.needs_review
+
+
+def test_a_corrected_word_leaves_the_ocr_reading_in_raw_value() -> None:
+    from dataclasses import replace
+
+    from extractors.ocr.correct import correct_words
+
+    rows = official_lines()
+    rows[6] = (330, 440, "V/v cung câp thông tin phòng,")
+    page = page_of(rows, low={"câp"})
+    page = replace(page, words=correct_words(page.words))
+    field = extract_from_pages([page], "van-ban").fields["trich_yeu"]
+    assert field.value == "cung cấp thông tin phòng, chống dịch bệnh"
+    assert field.raw_value == "cung câp thông tin phòng, chống dịch bệnh"
+    assert field.as_json()["raw_value"] == field.raw_value
+    assert field.needs_review  # read with low confidence: the correction does not hide that
+    untouched = extract_from_pages([page], "van-ban").fields["co_quan_ban_hanh"]
+    assert untouched.raw_value is None and "raw_value" not in untouched.as_json()

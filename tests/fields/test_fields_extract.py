@@ -202,3 +202,18 @@ def test_cli_table(declaration: tuple[Document, Path, Extraction], motcua_home: 
     )
     assert run.returncode == 0, run.stderr
     assert "khai_sinh.ho_ten" in run.stdout and "to-khai-khai-sinh" in run.stdout
+
+
+@pytest.mark.parametrize("seed", [5, 34], ids=["urgency-stamp", "received-stamp"])
+def test_official_letter_in_the_offices_layout(folder: Path, seed: int) -> None:
+    """The header as the offices' scans show it: `UỶ BAN NHÂN DÂN` / `TỈNH AN GIANG` on two
+    lines in the old tone placement, `CỘNG HOÀ`, and a red urgency or received stamp."""
+    doc = make_official(seed, "clean", real_layout=True)
+    result = extract_fields(_write(doc, folder, f"real-{seed}.png"), "van-ban", second_read=False)
+    _check_no_silent_errors(doc, result, 0.95)
+    got = {k: f.value for k, f in result.fields.items()}
+    assert got["co_quan_ban_hanh"] == "ỦY BAN NHÂN DÂN TỈNH AN GIANG"
+    assert "co_quan_chu_quan" not in got
+    assert got["so_ky_hieu"] == doc.truth["so_ky_hieu"]
+    assert got["ngay_ban_hanh"] == doc.truth["ngay_ban_hanh"]
+    assert got.get("do_khan") == doc.truth.get("do_khan")

@@ -172,3 +172,32 @@ def test_a_mixed_pdf_keeps_digital_pages_and_ocrs_scanned_ones(
     assert [p.source for p in result.pages] == ["text-layer", "ocr"]
     assert result.pages[0].text == "Phụ lục: danh mục hồ sơ kèm theo\nTrang 2"
     assert cer(header_page.text, result.pages[1].text) <= 0.02
+
+
+def test_text_layers_are_judged_per_page(header_page: Page, tmp_path: Path) -> None:
+    """An e-office PDF: page 1 born digital (kept), page 2 a scan whose earlier OCR layer is
+    garbage (judged by language and re-OCR'd), in one file."""
+    pdfmetrics.registerFont(
+        TTFont("DejaVuSerif", "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
+    )
+    path = tmp_path / "mixed.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setFont("DejaVuSerif", 11)
+    for i, line in enumerate(CLEAN.split("\n")):
+        pdf.drawString(60, 780 - 16 * i, line)
+    pdf.showPage()
+    rgb = Image.fromarray(header_page.image[:, :, ::-1])
+    height_pt = A4[0] * rgb.height / rgb.width
+    pdf.drawImage(ImageReader(rgb), 0, A4[1] - height_pt, A4[0], height_pt)
+    text = pdf.beginText(40, 800)
+    text.setTextRenderMode(3)
+    text.setFont("DejaVuSerif", 10)  # a Unicode layer: the encoding is fine, the words are not
+    for line in GARBLED.split("\n"):
+        text.textLine(line)
+    pdf.drawText(text)
+    pdf.showPage()
+    pdf.save()
+    first, second = ocr_document(path, OcrOptions(jobs=1)).pages
+    assert first.source == "text-layer" and normalise(first.text) == normalise(CLEAN)
+    assert second.source == "ocr" and "CilU" not in second.text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in second.text

@@ -102,11 +102,13 @@ def create_app(settings: Settings) -> FastAPI:
         archive,
         audit,
         auth,
+        device_signing,
         dossiers,
         intake,
         jobs,
         lifecycle,
         reports,
+        results,
         signing,
     )
 
@@ -121,6 +123,8 @@ def create_app(settings: Settings) -> FastAPI:
         audit,
         accounts,
         signing,
+        results,
+        device_signing,
     ):
         app.include_router(module.pages)
         app.include_router(module.api)

@@ -236,7 +236,7 @@ def test_clerk_drafts_from_the_form_and_the_leader_signs_several(
     assert r.status_code == 303 and r.headers["location"].startswith(f"/dossiers/{other}")
     # The fragment of the dossier page shows the clerk the result's fields.
     from motcua.web.auth import Principal
-    from motcua.web.routes.signing import result_actions
+    from motcua.web.routes.results import result_actions
 
     svc = sworld.services
     clerk_principal = Principal("user", "clerk", "clerk", "Cán bộ clerk")
@@ -475,7 +475,7 @@ def test_a_leader_cannot_device_sign_with_the_organisations_certificate(
 def test_expired_session_foreign_session_and_revoked_certificate_are_refused(
     sworld: WebWorld, sclients: dict[str, TestClient], pki: TestPki
 ) -> None:
-    from motcua.web.routes.signing import SigningSessionRow
+    from motcua.web.routes.device_signing import SigningSessionRow
 
     clerk, leader = sclients["clerk"], sclients["leader"]
     code = _new_dossier(sworld, "expired")

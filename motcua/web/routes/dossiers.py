@@ -364,7 +364,7 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
 
 def _result_actions(services: Services, principal: Principal, dossier: Dossier) -> dict[str, Any]:
     """Drafting and signing the result, for the dossier page (imported on use: it needs flows)."""
-    from motcua.web.routes.signing import result_actions
+    from motcua.web.routes.results import result_actions
 
     return result_actions(services, principal, dossier)
 

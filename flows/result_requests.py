@@ -142,20 +142,21 @@ def request_draft(
     result = _result()
     clean = {nfc(k.strip()): nfc(v.strip()) for k, v in overrides.items() if v.strip()}
     inputs = result.result_inputs(office.catalogue, dossier, clean)
-    known = {f.key for f in inputs.fields}
-    unknown = sorted(k for k in clean if k not in known)
+    labels = {f.key: f.label for f in inputs.fields}
+    unknown = sorted(k for k in clean if k not in labels)
     if unknown:
         raise BadArgumentError(
-            f"mẫu kết quả {inputs.template} không có trường {', '.join(unknown)} "
-            "(the result has no such field)",
-            hint=f"its fields: {', '.join(sorted(known))}",
+            f"mẫu kết quả không có trường {', '.join(unknown)}",
+            hint="các trường của mẫu (khóa): " + ", ".join(sorted(labels)),
         )
     if inputs.missing:
+        # each entry reads `key (label)`: the officer reads the labels, a program the keys
+        keys = [m.partition(" (")[0] for m in inputs.missing]
         raise BadArgumentError(
             "chưa đủ thông tin để lập kết quả, còn thiếu: "
-            + ", ".join(inputs.missing)
-            + " (the result lacks these fields)",
-            hint="nhập các trường còn thiếu rồi lập dự thảo lại (fill them in and draft again)",
+            + "; ".join(labels.get(k, m) for k, m in zip(keys, inputs.missing, strict=True)),
+            hint="nhập các trường còn thiếu rồi lập dự thảo lại; khóa của chúng: "
+            + ", ".join(keys),
         )
 
     def work() -> dict[str, Any]:

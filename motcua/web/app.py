@@ -39,7 +39,7 @@ from motcua.settings import Settings
 from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
 from motcua.web.auth import session_secret as make_session_secret
 from motcua.web.csrf import CsrfSessionBinding, repair_multipart_csrf
-from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
+from motcua.web.pages import LOGIN_PATH, NotFound, for_readers, make_templates, render
 from motcua.web.services import Services
 from motcua.web.uploads import MAX_FILES_PER_REQUEST
 
@@ -219,7 +219,8 @@ def _secure(cookie: bytes) -> bytes:
 
 
 def _error_page(request: Request, status: int, title: str, detail: str | None = None) -> Response:
-    return render(request, "error.html", {"title": title, "detail": detail, "status": status},
+    shown = for_readers(detail) if detail else detail
+    return render(request, "error.html", {"title": title, "detail": shown, "status": status},
                   status=status)  # fmt: skip
 
 

@@ -342,6 +342,10 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "components": components,
             "procedure_components": components,
             "component_states": states,
+            "missing_labels": [
+                services.component_label(dossier.procedure_key, k)
+                for k in dossier.missing_components
+            ],
             "can_confirm_components": dossier.status in BEFORE_ACCEPTANCE,
             "can_take_supplement": dossier.status is Status.supplement_requested,
             "can_close": dossier.status not in RESOLVED | CLOSED,

@@ -223,7 +223,8 @@ async def components_form(request: Request, principal: Taker, code: str) -> Resp
     except BadArgumentError as exc:
         flash(request, "Chưa lưu: " + _refused_message(exc), "error")
         return _back(code)
-    missing = outcome.dossier.missing_components
+    missing = [services.component_label(outcome.dossier.procedure_key, k)
+               for k in outcome.dossier.missing_components]  # fmt: skip
     flash(request, "Đã xác nhận thành phần hồ sơ."
           + (" Còn thiếu: " + ", ".join(missing) + "." if missing else " Hồ sơ đủ thành phần."),
           "ok")  # fmt: skip

@@ -42,7 +42,7 @@ from motcua.settings import Settings
 from motcua.web.auth import Forbidden, NotSignedIn, derived_key, is_api
 from motcua.web.auth import session_secret as make_session_secret
 from motcua.web.csrf import CsrfSessionBinding, repair_multipart_csrf
-from motcua.web.pages import LOGIN_PATH, NotFound, make_templates, render
+from motcua.web.pages import LOGIN_PATH, NotFound, for_readers, make_templates, render
 from motcua.web.services import Services
 from motcua.web.uploads import MAX_FILES_PER_REQUEST
 
@@ -121,11 +121,13 @@ def create_app(settings: Settings) -> FastAPI:
         archive,
         audit,
         auth,
+        device_signing,
         dossiers,
         intake,
         jobs,
         lifecycle,
         reports,
+        results,
         signing,
     )
 
@@ -140,6 +142,8 @@ def create_app(settings: Settings) -> FastAPI:
         audit,
         accounts,
         signing,
+        results,
+        device_signing,
     ):
         app.include_router(module.pages)
         app.include_router(module.api)
@@ -238,7 +242,8 @@ def _secure(cookie: bytes) -> bytes:
 
 
 def _error_page(request: Request, status: int, title: str, detail: str | None = None) -> Response:
-    return render(request, "error.html", {"title": title, "detail": detail, "status": status},
+    shown = for_readers(detail) if detail else detail
+    return render(request, "error.html", {"title": title, "detail": shown, "status": status},
                   status=status)  # fmt: skip
 
 

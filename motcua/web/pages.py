@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.filters["vn_date"] = vn_date
     env.filters["vn_datetime"] = _vn_datetime
+    env.filters["for_readers"] = for_readers
+    env.filters["hint_for_readers"] = hint_for_readers
     env.globals["Permission"] = Permission
     return templates
 
@@ -63,6 +66,7 @@ def render(
         "csrf_token": token_getter() if token_getter else "",
         "flashes": flashes,
         "office_name": services.settings.office_name,
+        "journal": services.journal_labels(),
     }
     templates: Jinja2Templates = request.app.state.templates
     response: HTMLResponse = templates.TemplateResponse(
@@ -73,5 +77,28 @@ def render(
 
 
 def flash(request: Request, message: str, kind: str = "info") -> None:
-    """A message shown once on the next page."""
-    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+    """A message shown once on the next page (as `for_readers` words it). The list is set
+    anew, not appended to: the session notices only assignments, and a message added to one
+    still waiting would be lost."""
+    waiting = list(request.session.get("flash", []))
+    request.session["flash"] = [*waiting, {"kind": kind, "message": for_readers(message)}]
+
+
+# An English gloss in brackets, as many domain messages carry for the logs and the API:
+# "hồ sơ … đã có kết quả được ký (already signed)". No Vietnamese letter inside.
+_ENGLISH_GLOSS = re.compile(r"\s*\((?=[^()]*[a-z]{3})[\x20-\x27\x2a-\x7e]*\)")
+_SERVER_PATH = re.compile(r"(?<![\w.])/(?:[\w.@+-]+/)+([\w.@+-]+)")
+
+
+def for_readers(message: str) -> str:
+    """A domain message as an officer reads it: English glosses in brackets dropped (the log
+    and the API keep them), a server path shortened to its file name."""
+    text = _ENGLISH_GLOSS.sub("", message)
+    text = _SERVER_PATH.sub(lambda m: m.group(1), text)
+    return text.strip() or message
+
+
+def hint_for_readers(hint: str | None) -> str:
+    """A hint worth showing an officer: Vietnamese (one written only in English is dropped)."""
+    text = for_readers(hint or "")
+    return text if any(ord(c) > 127 for c in text) else ""

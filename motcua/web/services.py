@@ -21,6 +21,7 @@ from motcua.web.accounts import Accounts, SignInThrottle
 from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.jobs import JobRunner
+from motcua.web.journal_labels import JournalLabels
 from motcua.web.webhooks import WebhookTarget
 
 if TYPE_CHECKING:
@@ -99,9 +100,31 @@ class Services:
         except MotcuaError:
             return key
 
+    def component_label(self, procedure_key: str, kind: str) -> str:
+        """The Vietnamese label of a component of a procedure ("Giấy tờ khác" if unlisted)."""
+        try:
+            return self.catalogue.get(procedure_key).label_of(kind)
+        except MotcuaError:
+            return kind
+
     def field_label(self, kind: str, key: str) -> str:
         """The Vietnamese label of an extracted field, from the extractor's form templates."""
         return _field_labels().get((kind, key), key)
+
+    def journal_labels(self) -> JournalLabels:
+        """How journal entries read on a page (accounts read once, when first named)."""
+
+        @functools.cache
+        def names() -> dict[str, str]:
+            return {u.username: u.display_name for u in self.accounts.users()}
+
+        def field(key: str) -> str:
+            labels = {k: v for (_, k), v in _field_labels().items()}
+            return labels.get(key, key)
+
+        return JournalLabels(
+            person=lambda login: names().get(login), procedure=self.procedure_name, field=field
+        )
 
 
 # Sections of a declaration, as a clerk names them (the templates name them with slugs).

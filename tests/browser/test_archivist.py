@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_helpers import Served
+from browser_helpers import FULL_NAMES, Served
 from playwright.sync_api import Page, expect
 from reportlab.pdfgen import canvas
 
@@ -129,7 +129,8 @@ def test_archivist_finds_checks_and_exports_a_record(
     history = page.locator("ul.history")
     for label in ("Xuất gói hồ sơ", "Tải tệp", "Kiểm tra toàn vẹn"):
         expect(history).to_contain_text(label)
-    expect(history).to_contain_text("user:archivist")
+    expect(history).to_contain_text(FULL_NAMES["archivist"])  # the person, not `user:archivist`
+    expect(history).not_to_contain_text("user:archivist")
     page.get_by_role("heading", name="Lịch sử").scroll_into_view_if_needed()
     shot(page, "7-history")
 

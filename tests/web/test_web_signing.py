@@ -146,7 +146,9 @@ def test_draft_appears_in_the_queue_and_is_signed_on_the_server(
         json={"fields": {"sex": "Nam"}},
         headers=csrf_header(clerk),
     )
-    assert r.status_code == 400 and "marital_status" in r.json()["detail"]
+    # the officer reads the field's label; a program finds its key in the hint
+    assert r.status_code == 400 and "Tình trạng hôn nhân" in r.json()["detail"]
+    assert "marital_status" not in r.json()["detail"] and "marital_status" in r.json()["hint"]
     r = clerk.post(
         f"/api/v1/dossiers/{code}/result",
         json={"fields": {"no_such": "x"}},
@@ -236,7 +238,7 @@ def test_clerk_drafts_from_the_form_and_the_leader_signs_several(
     assert r.status_code == 303 and r.headers["location"].startswith(f"/dossiers/{other}")
     # The fragment of the dossier page shows the clerk the result's fields.
     from motcua.web.auth import Principal
-    from motcua.web.routes.signing import result_actions
+    from motcua.web.routes.results import result_actions
 
     svc = sworld.services
     clerk_principal = Principal("user", "clerk", "clerk", "Cán bộ clerk")
@@ -475,7 +477,7 @@ def test_a_leader_cannot_device_sign_with_the_organisations_certificate(
 def test_expired_session_foreign_session_and_revoked_certificate_are_refused(
     sworld: WebWorld, sclients: dict[str, TestClient], pki: TestPki
 ) -> None:
-    from motcua.web.routes.signing import SigningSessionRow
+    from motcua.web.routes.device_signing import SigningSessionRow
 
     clerk, leader = sclients["clerk"], sclients["leader"]
     code = _new_dossier(sworld, "expired")
@@ -599,7 +601,9 @@ def test_signing_without_a_server_key_says_what_to_configure(
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"] == "/signing"
-    assert "no server-side leader key" in leader.get("/signing").text
+    flashed = leader.get("/signing").text
+    assert "máy chủ chưa được cấu hình khóa ký của lãnh đạo" in flashed
+    assert "no server-side leader key" not in flashed  # the English gloss stays in the API
 
 
 # --- who may do what ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
+from flows import archive_requests
 from motcua.errors import BadArgumentError, CheckFailedError
 from motcua.types import mask_id
 from motcua.web.auth import Principal, require, services_of
@@ -121,12 +122,7 @@ def _download(services: Services, principal: Principal, record_id: str, name: st
     files = {f["name"]: f for f in metadata.get("files", [])}
     if name not in files:
         raise NotFound(f"tệp {name} của hồ sơ lưu trữ {record_id}")
-    with tempfile.TemporaryDirectory(prefix="motcua-download-") as folder:
-        bag = services.archive.get(record_id, Path(folder))  # verified against the manifest
-        content = (bag / "data" / name).read_bytes()
-    services.audit.append(actor=principal.actor, action="archive.file_downloaded",
-                          target_kind="record", target_id=record_id,
-                          details={"file": name})  # fmt: skip
+    content = archive_requests.download_file(services.core, record_id, name, actor=principal.actor)
     media = _media_type(name)
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return Response(
@@ -154,10 +150,7 @@ def _quote(name: str) -> str:
 
 def _verify(services: Services, principal: Principal, record_id: str) -> AuditOut:
     _metadata(services, record_id, reveal=False)  # 404 for an unknown record
-    audit = services.archive.verify(record_id)
-    services.audit.append(actor=principal.actor, action="archive.verified",
-                          target_kind="record", target_id=record_id,
-                          details={"ok": audit.ok, "findings": len(audit.findings)})  # fmt: skip
+    audit = archive_requests.verify_record(services.core, record_id, actor=principal.actor)
     return AuditOut(
         record_id=audit.record_id,
         ok=audit.ok,
@@ -178,15 +171,13 @@ def _export(services: Services, principal: Principal, record_id: str) -> Respons
         # the office's trust anchors: a revocation status offline cannot check is a finding
         trust = (services.settings.signing_trust,) if services.settings.signing_trust else ()
         checker = pdf_checker(trust, offline=True)
-        audit = services.archive.export(record_id, zip_path, checker)
+        audit = archive_requests.export_record(
+            services.core, record_id, zip_path, checker, actor=principal.actor
+        )
         package = open(zip_path, "rb")  # noqa: SIM115 - closed by _chunks when the stream ends
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     size = os.fstat(package.fileno()).st_size
-    services.audit.append(actor=principal.actor, action="archive.exported",
-                          target_kind="record", target_id=record_id,
-                          details={"ok": audit.ok, "objects_checked": audit.objects_checked,
-                                   "bytes": size})  # fmt: skip
     if not audit.ok:
         package.close()
         raise CheckFailedError(

@@ -9,7 +9,7 @@ images beside its fields and, to the clerk, the correction form (ids listed ther
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -21,6 +21,7 @@ from dossiers.register import BEFORE_ACCEPTANCE, CLOSED, RESOLVED, Dossier, Stat
 from flows import dossier as ops
 from motcua.errors import BadArgumentError, MotcuaError
 from motcua.types import fold
+from motcua.web import saved_views
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import NotFound, flash, render
 from motcua.web.permissions import Permission
@@ -282,6 +283,8 @@ def list_page(
     received_from: str | None = None,
     received_to: str | None = None,
     q: str | None = None,
+    view: Annotated[str | None, Query(max_length=40)] = None,
+    sort: Annotated[str | None, Query(max_length=20)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     services = services_of(request)
@@ -289,6 +292,14 @@ def list_page(
     found = _find(services, status=chosen_status, procedure=procedure,
                   received_from=_parse_day(received_from), received_to=_parse_day(received_to),
                   q=q)  # fmt: skip
+    chosen_view = saved_views.BY_KEY.get(view or "")
+    if chosen_view is not None:
+        today = dt.datetime.now(VN_TZ).date()
+        waits = _waits_for_leader(services)
+        found = [d for d in found if chosen_view.test(d, today, waits)]
+    chosen_sort = sort if sort in saved_views.SORTS else "moi-nhat"
+    if chosen_sort == "han-tra":
+        found = saved_views.by_due_date(found)
     pages_total = max(1, -(-len(found) // PAGE_SIZE))
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render(
@@ -301,6 +312,10 @@ def list_page(
             "pages_total": pages_total,
             "statuses": list(Status),
             "procedures": list(services.catalogue),
+            "views": saved_views.VIEWS,
+            "view": chosen_view.key if chosen_view else "",
+            "sorts": saved_views.SORTS,
+            "sort": chosen_sort,
             "filters": {
                 "status": chosen_status.value if chosen_status else "",
                 "procedure": procedure or "",
@@ -310,6 +325,17 @@ def list_page(
             },
         },
     )
+
+
+def _waits_for_leader(services: Services) -> Callable[[Dossier], bool]:
+    def waits(dossier: Dossier) -> bool:
+        office = services.flows_office()  # Prefect configured before flows.result imports it
+        from flows import result_requests
+        from flows.result import waits_for_leader
+
+        return waits_for_leader(dossier, result_requests.current_draft(office, dossier.code))
+
+    return waits
 
 
 @pages.get("/dossiers/{code}")
@@ -342,6 +368,10 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "components": components,
             "procedure_components": components,
             "component_states": states,
+            "missing_labels": [
+                services.component_label(dossier.procedure_key, k)
+                for k in dossier.missing_components
+            ],
             "can_confirm_components": dossier.status in BEFORE_ACCEPTANCE,
             "can_take_supplement": dossier.status is Status.supplement_requested,
             "can_close": dossier.status not in RESOLVED | CLOSED,
@@ -364,7 +394,7 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
 
 def _result_actions(services: Services, principal: Principal, dossier: Dossier) -> dict[str, Any]:
     """Drafting and signing the result, for the dossier page (imported on use: it needs flows)."""
-    from motcua.web.routes.signing import result_actions
+    from motcua.web.routes.results import result_actions
 
     return result_actions(services, principal, dossier)
 

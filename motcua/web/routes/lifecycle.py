@@ -20,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 from flows import dossier as ops
 from motcua.errors import BadArgumentError, InputFileError, MotcuaError
 from motcua.web.auth import Principal, require, services_of
+from motcua.web.intake_jobs import take_in
 from motcua.web.jobs import Job
 from motcua.web.pages import flash
 from motcua.web.permissions import Permission
 from motcua.web.routes.dossiers import DossierDetail, _get, detail
-from motcua.web.routes.intake import _take_in
 from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services
 from motcua.web.uploads import receive_upload
@@ -146,7 +146,7 @@ async def _take_supplement(
     """Check and keep the files, then run the `supplement-dossier` flow as a job."""
     dossier = _get(services, code)
     services.register.check_supplement(code, [])  # refused before any file is kept
-    return await _take_in(services, principal, uploads, dossier.procedure_key, received_at,
+    return await take_in(services, principal, uploads, dossier.procedure_key, received_at,
                           supplement_of=code)  # fmt: skip
 
 
@@ -223,7 +223,8 @@ async def components_form(request: Request, principal: Taker, code: str) -> Resp
     except BadArgumentError as exc:
         flash(request, "Chưa lưu: " + _refused_message(exc), "error")
         return _back(code)
-    missing = outcome.dossier.missing_components
+    missing = [services.component_label(outcome.dossier.procedure_key, k)
+               for k in outcome.dossier.missing_components]  # fmt: skip
     flash(request, "Đã xác nhận thành phần hồ sơ."
           + (" Còn thiếu: " + ", ".join(missing) + "." if missing else " Hồ sơ đủ thành phần."),
           "ok")  # fmt: skip

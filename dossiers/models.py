@@ -9,7 +9,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -113,6 +123,22 @@ class StatusChangeRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     dossier: Mapped[DossierRow] = relationship(back_populates="history")
+
+
+class PublicLinkRow(Base):
+    """The citizen's status link of a dossier (the receipt's QR): one row per dossier.
+
+    The token is kept as it is, not hashed: the receipt must print the same link again, and the
+    link only opens what the receipt itself says (no personal data beyond the name's initials).
+    Revoking keeps the row; a renewed link replaces the token, so an old one is simply unknown.
+    """
+
+    __tablename__ = "dossier_public_links"
+
+    dossier_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
 # Columns added after the first release: `create_tables` adds them to an existing database.

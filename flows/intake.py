@@ -35,6 +35,7 @@ from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, read_page
 from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
 from flows.dossier import RECEIPT_FILE, SUPPLEMENT_FILE, event_data, intake_form
+from flows.public import status_url
 from motcua.errors import (
     ArchivePendingError,
     BadArgumentError,
@@ -211,7 +212,8 @@ def _document_in(doc: ReadDocument, component: str | None) -> DocumentIn:
 def summary(
     dossier: Dossier, *, created: bool, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The `motcua intake --json` contract, plus a few extra keys."""
+    """The `motcua intake --json` contract, plus a few extra keys (`status_url`: the QR's link
+    to the public status page, null while revoked)."""
     out = {
         "dossier_code": dossier.code,
         "procedure": dossier.procedure_key,
@@ -224,6 +226,7 @@ def summary(
         ],
         "missing_components": list(dossier.missing_components),
         "created": created,
+        "status_url": None,
     }
     out.update(extra or {})
     return out
@@ -506,6 +509,7 @@ def _intake(
             existing = office.register.get(existing.code)
         _journal_intake(office, who, "dossier.received", existing, created=False,
                         documents=len(paths))  # fmt: skip
+        found["status_url"] = status_url(office, existing.code)
         return summary(existing, created=False, extra=found)
 
     documents = _read_all(office, paths, refs_by_file, hashes)
@@ -521,6 +525,7 @@ def _intake(
     record_id, searchable = _archive_or_keep_pending(office, dossier, proc, documents, form)
     extra["searchable_pdfs"] = [str(p) for p in searchable]
     extra["record_id"] = record_id
+    extra["status_url"] = status_url(office, dossier.code)
     _journal_intake(office, who, "dossier.received", dossier, created=intake.created,
                     documents=len(documents))  # fmt: skip
     result = summary(dossier, created=intake.created, extra=extra)
@@ -577,6 +582,7 @@ def supplement_dossier(
         event="dossier.supplement_received",
         data=event_data(updated),
     )  # fmt: skip
+    extra["status_url"] = status_url(office, dossier_code)
     return summary(updated, created=False, extra=extra)
 
 

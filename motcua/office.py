@@ -12,6 +12,7 @@ webhook event (delivered in the background: a down e-office system never holds u
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import os
@@ -26,6 +27,7 @@ from sqlalchemy import Engine
 from dossiers.calendar import WorkingCalendar, load_overrides
 from dossiers.forms.pdf import Office as PrintedOffice
 from dossiers.procedures import Catalogue, load_catalogue
+from dossiers.public import PublicLinks
 from dossiers.register import DossierRegister, create_register_engine
 from motcua.errors import MotcuaError
 from motcua.settings import Settings
@@ -64,6 +66,11 @@ class Office:
     @property
     def engine(self) -> Engine:
         return self.register.engine
+
+    @functools.cached_property
+    def links(self) -> PublicLinks:
+        """The dossiers' public status links (the receipt's QR), on the register's database."""
+        return PublicLinks(self.engine)
 
     @property
     def calendar(self) -> WorkingCalendar:

@@ -70,9 +70,13 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         components = dossier.components(office.catalogue.get(dossier.procedure_key))
     except MotcuaError:  # a procedure no longer in the catalogue: the documents still show
         components = []
+    from flows.public import status_url
+
+    link = status_url(office, dossier.code)
     if as_json:
         out = dossier.to_json()
         out["components"] = [c.to_json() for c in components]
+        out["status_url"] = link
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     names = _procedure_names(app)
@@ -94,6 +98,7 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         ("new date (Mẫu 04)", dossier.new_due_date.isoformat() if dossier.new_due_date else ""),
         ("missing", ", ".join(dossier.missing_components)),
         ("result number", dossier.result_number or ""),
+        ("status page", link or "(revoked)"),
     ]  # fmt: skip
     for label, value in rows:
         if value:
@@ -109,6 +114,39 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
     for h in dossier.history:
         note = f"  ({h.note})" if h.note else ""
         click.echo(f"  {h.at.isoformat(timespec='minutes')}  {h.status.value}{note}")
+
+
+@dossier_group.command("status-link")
+@click.argument("code")
+@click.option("--revoke", is_flag=True, help="Stop the link from opening the status page.")
+@click.option("--renew", is_flag=True, help="A new link (the old one stops); print Mẫu 01 again.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status_link_command(
+    app: AppContext, code: str, revoke: bool, renew: bool, as_json: bool
+) -> None:
+    """The citizen's status link of a dossier (the receipt's QR and lookup code)."""
+    from flows import public
+    from motcua.office import cli_actor
+
+    if revoke and renew:
+        raise BadArgumentError("--revoke and --renew exclude each other")
+    office = open_office(app)
+    office.register.get(code)
+    if revoke:
+        public.revoke_link(office, code, actor=cli_actor())
+        link = None
+    elif renew:
+        link = public.renew_link(office, code, actor=cli_actor())
+    else:
+        link = public.status_link(office, code)
+    if as_json:
+        click.echo(json.dumps({"dossier_code": code, "status_url": link.url if link else None,
+                               "lookup_code": link.printed if link else None}))  # fmt: skip
+    elif link is None:
+        click.echo(f"{code}: status link revoked (--renew makes a new one)")
+    else:
+        click.echo(f"{link.url}\nlookup code {link.printed}")
 
 
 @dossier_group.command("list")

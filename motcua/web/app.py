@@ -106,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
         intake,
         jobs,
         lifecycle,
+        public,
         reports,
         signing,
     )
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit,
         accounts,
         signing,
+        public,
     ):
         app.include_router(module.pages)
         app.include_router(module.api)

@@ -14,7 +14,9 @@ from motcua.web.auth import PERMISSION_OF
 from motcua.web.permissions import ALL_ROLES, EOFFICE, ROLE_MATRIX, Permission, Role
 
 # Routes anyone may reach: the sign-in form and the liveness probe.
-PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz")}
+PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
+          # the citizen's status page behind the receipt's QR (routes/public.py): no account
+          ("GET", "/tra-cuu"), ("GET", "/tra-cuu/{token}")}  # fmt: skip
 
 
 def _flat(routes: list[Any]) -> list[Any]:

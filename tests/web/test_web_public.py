@@ -1,0 +1,101 @@
+"""The citizen's status page behind the receipt's QR: no account, no personal data beyond
+initials, the same neutral page for unknown and revoked tokens, lookups rate-limited."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from web_helpers import ID_NUMBER, WebWorld
+
+from dossiers.public import TOKEN_LENGTH, normalise_token
+from flows import public
+from motcua.office import cli_actor
+
+
+def _token(world: WebWorld, code: str) -> str:
+    link = public.status_link(world.services.core, code)
+    assert link is not None
+    return link.token
+
+
+def test_status_page_shows_what_the_citizen_needs_and_no_personal_data(world: WebWorld) -> None:
+    client = TestClient(world.app)
+    token = _token(world, world.complete.code)
+    assert len(token) == TOKEN_LENGTH and world.complete.code not in token
+    page = client.get(f"/tra-cuu/{token}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Cấp Giấy xác nhận tình trạng hôn nhân" in text
+    assert "Đã tiếp nhận" in text
+    assert world.complete.due_date is not None
+    assert f"{world.complete.due_date:%d/%m/%Y}" in text
+    assert 'data-testid="status-initials">N. V. A.<' in text
+    assert "Bộ phận Tiếp nhận và Trả kết quả" in text  # where to collect the result
+    for personal in ("Nguyễn Văn An", "Nguyễn", ID_NUMBER, "001******345"):
+        assert personal not in text, personal
+    assert "set-cookie" not in page.headers  # a citizen's visit leaves no session behind
+    assert page.headers["cache-control"] == "no-store"
+    assert "noindex" in page.headers["x-robots-tag"]
+
+
+def test_a_supplement_request_says_what_to_bring(world: WebWorld) -> None:
+    page = TestClient(world.app).get(f"/tra-cuu/{_token(world, world.incomplete.code)}")
+    assert page.status_code == 200
+    assert "Cần bổ sung giấy tờ" in page.text
+    missing = re.search(r'data-testid="status-missing">(.*?)</ul>', page.text, re.S)
+    assert missing and "Căn cước công dân của người yêu cầu" in missing.group(1)
+    assert "Trần Thị Bình" not in page.text and 'status-initials">T. T. B.<' in page.text
+
+
+def test_unknown_and_revoked_tokens_get_the_same_neutral_page(world: WebWorld) -> None:
+    client = TestClient(world.app)
+    code = world.complete.code
+    token = _token(world, code)
+    assert client.get(f"/tra-cuu/{token}").status_code == 200
+    assert public.revoke_link(world.services.core, code, actor=cli_actor())
+    revoked = client.get(f"/tra-cuu/{token}")
+    unknown = client.get("/tra-cuu/" + "Z" * TOKEN_LENGTH)
+    garbage = client.get("/tra-cuu/" + code)  # the dossier code alone opens nothing
+    assert revoked.status_code == unknown.status_code == garbage.status_code == 404
+    assert revoked.text == unknown.text == garbage.text
+    assert "Không tìm thấy thông tin tra cứu" in revoked.text and code not in revoked.text
+    assert public.status_url(world.services.core, code) is None  # revoked stays revoked
+    renewed = public.renew_link(world.services.core, code, actor=cli_actor())
+    assert renewed.token != token
+    assert client.get(f"/tra-cuu/{renewed.token}").status_code == 200
+    assert client.get(f"/tra-cuu/{token}").status_code == 404
+    journal = [e.action for e in world.services.audit.entries(target_id=code)]
+    assert "dossier.status_link_revoked" in journal and "dossier.status_link_renewed" in journal
+
+
+def test_the_typed_lookup_code_leads_to_the_page(world: WebWorld) -> None:
+    client = TestClient(world.app)
+    link = public.status_link(world.services.core, world.complete.code)
+    assert link is not None
+    form = client.get("/tra-cuu")
+    assert form.status_code == 200 and 'data-testid="lookup-form"' in form.text
+    typed = " " + link.printed.lower().replace("0", "o") + " "  # as a person may type it
+    assert normalise_token(typed) == link.token
+    went = client.get("/tra-cuu", params={"ma": typed}, follow_redirects=False)
+    assert went.status_code == 303 and went.headers["location"] == f"/tra-cuu/{link.token}"
+    bad = client.get("/tra-cuu", params={"ma": "12345"})
+    assert bad.status_code == 400 and 'data-testid="lookup-error"' in bad.text
+
+
+def test_lookups_are_rate_limited_per_address(world: WebWorld) -> None:
+    token = _token(world, world.complete.code)
+    guesser = TestClient(world.app, client=("203.0.113.7", 40000))
+    misses = world.services.lookup_miss_limit.limit
+    for i in range(misses):
+        assert guesser.get(f"/tra-cuu/{'Y' * (TOKEN_LENGTH - 2)}{i:02d}").status_code == 404
+    stopped = guesser.get(f"/tra-cuu/{token}")  # even a good token, once it has guessed enough
+    assert stopped.status_code == 429
+    assert int(stopped.headers["retry-after"]) > 0 and "thử lại sau" in stopped.text
+    neighbour = TestClient(world.app, client=("203.0.113.8", 40000))
+    assert neighbour.get(f"/tra-cuu/{token}").status_code == 200  # another address is not held
+
+    reader = TestClient(world.app, client=("198.51.100.4", 40000))
+    allowed = world.services.lookup_limit.limit
+    codes = [reader.get(f"/tra-cuu/{token}").status_code for _ in range(allowed + 1)]
+    assert codes[:allowed] == [200] * allowed and codes[allowed] == 429

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -139,6 +140,21 @@ class PublicLinkRow(Base):
     token: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class SatisfactionRow(Base):
+    """The citizen's rating of how a dossier was handled (1-5), given once per dossier."""
+
+    __tablename__ = "dossier_satisfaction"
+
+    dossier_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(120), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(20), nullable=False)  # "desk" or "status-page"
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),)
 
 
 # Columns added after the first release: `create_tables` adds them to an existing database.

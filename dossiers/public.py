@@ -33,6 +33,7 @@ __all__ = [
     "PublicLinks",
     "PublicStatus",
     "format_token",
+    "in_session",
     "initials",
     "new_token",
     "normalise_token",
@@ -73,7 +74,9 @@ def initials(name: str | None) -> str | None:
     return " ".join(f"{part[0].upper()}." for part in nfc(name).split() if part[0].isalpha())
 
 
-def _run(engine: Engine, work: Callable[[Session], T], what: str) -> T:
+def in_session(engine: Engine, work: Callable[[Session], T], what: str) -> T:
+    """Run `work` in one transaction; database failures other than integrity become
+    `ServiceUnavailableError`."""
     try:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             return work(session)
@@ -99,7 +102,7 @@ class PublicLinks:
         def read(session: Session) -> PublicLinkRow | None:
             return session.get(PublicLinkRow, code)
 
-        row = _run(self.engine, read, "public links")
+        row = in_session(self.engine, read, "public links")
         if row is not None:
             return None if row.revoked_at is not None else row.token
 
@@ -112,9 +115,9 @@ class PublicLinks:
             return found.token
 
         try:
-            return _run(self.engine, add, "public links")
+            return in_session(self.engine, add, "public links")
         except IntegrityError:  # another door made it meanwhile: theirs is the one printed
-            again = _run(self.engine, read, "public links")
+            again = in_session(self.engine, read, "public links")
             if again is None:
                 raise
             return None if again.revoked_at is not None else again.token
@@ -129,7 +132,7 @@ class PublicLinks:
             row.revoked_at = self._clock()
             return True
 
-        return _run(self.engine, revoke, "public links")
+        return in_session(self.engine, revoke, "public links")
 
     def renew(self, code: str) -> str:
         """A new token for the dossier (the old one becomes unknown); print the receipt again."""
@@ -144,7 +147,7 @@ class PublicLinks:
                 row.token, row.created_at, row.revoked_at = token, self._clock(), None
             return token
 
-        return _run(self.engine, renew, "public links")
+        return in_session(self.engine, renew, "public links")
 
     def code_of(self, token: str) -> str | None:
         """The dossier an active token opens, or None (unknown, revoked, or not a token)."""
@@ -160,7 +163,7 @@ class PublicLinks:
                 return None
             return row.dossier_code
 
-        return _run(self.engine, find, "public links")
+        return in_session(self.engine, find, "public links")
 
 
 # What each status means to the citizen, in plain words.
@@ -204,6 +207,12 @@ class PublicStatus:
     contact: str | None
     returned_on: dt.date | None
     late: bool  # past its due date and still without a result
+    rating: int | None = None  # the citizen's satisfaction, once given
+
+    @property
+    def can_rate(self) -> bool:
+        """The result was handed over and the dossier is not rated yet."""
+        return self.status is Status.returned and self.rating is None
 
     @property
     def appointment(self) -> dt.date | None:
@@ -217,6 +226,7 @@ def public_status(
     missing_labels: Sequence[str],
     office: Office,
     today: dt.date,
+    rating: int | None = None,
 ) -> PublicStatus:
     label, explanation = _PLAIN[dossier.status]
     contact = f"Điện thoại: {office.phone}" if office.phone else None
@@ -237,4 +247,5 @@ def public_status(
         returned_on=to_local(dossier.returned_at).date() if dossier.returned_at else None,
         late=dossier.is_overdue(today)
         and (dossier.new_due_date is None or today > dossier.new_due_date),
+        rating=rating,
     )

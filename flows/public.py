@@ -3,7 +3,9 @@
 `status_link(office, code)` is the link printed on Mẫu 01 and given by `motcua intake --json`
 and `motcua dossier show --json` as `status_url` (the token is made on first use). The public
 page asks `status_by_token`, which answers None for an unknown or revoked token, never which of
-the two. Like `flows.dossier`, no Prefect here: the web server imports it.
+the two. `rate` records the citizen's satisfaction (once, after the result was returned) from the
+desk or, `rate_by_token`, from the status page. Like `flows.dossier`, no Prefect here: the
+web server imports it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dossiers.calendar import VN_TZ
+from dossiers.dossier import Status
 from dossiers.public import PublicStatus, format_token, public_status
-from motcua.errors import BadArgumentError, MotcuaError
+from dossiers.satisfaction import Rating
+from motcua.errors import BadArgumentError, CheckFailedError, MotcuaError
 from motcua.office import Office
 
 DEFAULT_STATUS_BASE = "http://127.0.0.1:8000/"
@@ -84,5 +88,33 @@ def status_by_token(office: Office, token: str) -> PublicStatus | None:
         name, labels = procedure.name, [procedure.label_of(k) for k in dossier.missing_components]
     except MotcuaError:  # a procedure since removed from the catalogue: still say something
         name, labels = dossier.procedure_key, list(dossier.missing_components)
+    rated = office.ratings.get(code)
     return public_status(dossier, procedure_name=name, missing_labels=labels,
-                         office=office.printed, today=dt.datetime.now(VN_TZ).date())  # fmt: skip
+                         office=office.printed, today=dt.datetime.now(VN_TZ).date(),
+                         rating=rated.score if rated else None)  # fmt: skip
+
+
+def rate(
+    office: Office, code: str, score: int, comment: str | None, *, actor: str, via: str
+) -> Rating:
+    """The citizen's satisfaction with a returned dossier, once (`CheckFailedError` after);
+    journaled with the score, never the comment (the citizen's own words)."""
+    dossier = office.register.get(code)
+    if dossier.status is not Status.returned:
+        raise CheckFailedError(
+            f"hồ sơ {code} ({dossier.status.label_vi}) chưa trả kết quả",
+            hint="người dân đánh giá khi đã nhận kết quả",
+        )
+    rating = office.ratings.record(code, dossier.procedure_key, score, comment, via=via)
+    office.journal_event(actor=actor, action="dossier.rated", target_id=code,
+                         details={"score": score, "via": via,
+                                  "comment": rating.comment is not None})  # fmt: skip
+    return rating
+
+
+def rate_by_token(office: Office, token: str, score: int, comment: str | None) -> Rating | None:
+    """A rating from the status page; None when the token opens nothing."""
+    code = office.links.code_of(token)
+    if code is None:
+        return None
+    return rate(office, code, score, comment, actor="citizen:status-page", via="status-page")

@@ -29,6 +29,7 @@ from dossiers.forms.pdf import Office as PrintedOffice
 from dossiers.procedures import Catalogue, load_catalogue
 from dossiers.public import PublicLinks
 from dossiers.register import DossierRegister, create_register_engine
+from dossiers.satisfaction import Ratings
 from motcua.errors import MotcuaError
 from motcua.settings import Settings
 
@@ -71,6 +72,11 @@ class Office:
     def links(self) -> PublicLinks:
         """The dossiers' public status links (the receipt's QR), on the register's database."""
         return PublicLinks(self.engine)
+
+    @functools.cached_property
+    def ratings(self) -> Ratings:
+        """The citizens' satisfaction ratings, one per dossier."""
+        return Ratings(self.engine)
 
     @property
     def calendar(self) -> WorkingCalendar:

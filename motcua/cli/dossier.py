@@ -198,12 +198,27 @@ def _summary(d: Dossier) -> dict[str, Any]:
     show_default=True,
     help="In person, by post, online.",
 )
+@click.option(
+    "--rating",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="The citizen's satisfaction at hand-over, 1-5.",
+)
+@click.option("--comment", default=None, help="The citizen's comment with the rating.")
 @click.pass_obj
 def return_dossier(
-    app: AppContext, code: str, at: str | None, collected_by: str | None, method: str
+    app: AppContext,
+    code: str,
+    at: str | None,
+    collected_by: str | None,
+    method: str,
+    rating: int | None,
+    comment: str | None,
 ) -> None:
-    """Record that the signed result was handed to the citizen (to whom, how)."""
+    """Record that the signed result was handed to the citizen (to whom, how, and how
+    satisfied they were)."""
     from flows import dossier as ops
+    from flows.public import rate
     from motcua.office import cli_actor
 
     when = None
@@ -212,11 +227,31 @@ def return_dossier(
             when = dt.datetime.fromisoformat(at)
         except ValueError:
             raise BadArgumentError(f"--at {at!r} is not an ISO datetime") from None
-    outcome = ops.mark_returned(open_office(app), code, actor=cli_actor(),
+    if comment is not None and rating is None:
+        raise BadArgumentError("--comment goes with --rating", hint="--rating 1..5")
+    office = open_office(app)
+    outcome = ops.mark_returned(office, code, actor=cli_actor(),
                                 collected_by=collected_by, method=method, at=when)  # fmt: skip
     dossier = outcome.dossier
     assert dossier.returned_at is not None
     click.echo(f"{dossier.code} returned at {dossier.returned_at.isoformat(timespec='minutes')}")
+    if rating is not None:
+        rate(office, code, rating, comment, actor=cli_actor(), via="desk")
+        click.echo(f"{dossier.code} rated {rating}/5")
+
+
+@dossier_group.command("rate")
+@click.argument("code")
+@click.argument("score", type=click.IntRange(1, 5))
+@click.option("--comment", default=None, help="The citizen's comment.")
+@click.pass_obj
+def rate_dossier(app: AppContext, code: str, score: int, comment: str | None) -> None:
+    """The citizen's satisfaction (1-5) with a returned dossier; once per dossier."""
+    from flows.public import rate
+    from motcua.office import cli_actor
+
+    rate(open_office(app), code, score, comment, actor=cli_actor(), via="desk")
+    click.echo(f"{code} rated {score}/5")
 
 
 @click.command("report")
@@ -225,17 +260,23 @@ def return_dossier(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def report(app: AppContext, date_from: str | None, date_to: str | None, as_json: bool) -> None:
-    """The on-time report: received, resolved early / on time / late, pending, on-time rate."""
+    """The on-time report: received, resolved early / on time / late, pending, on-time rate;
+    and the citizens' satisfaction given in the period."""
     from dossiers.calendar import VN_TZ
     from dossiers.report import ReportRow, on_time_report
 
     today = dt.datetime.now(VN_TZ).date()
     end = _parse_day(date_to, "--to") or today
     start = _parse_day(date_from, "--from") or end.replace(day=1)
-    register = open_register(app)
-    result = on_time_report(register.list(received_to=end), date_from=start, date_to=end)
+    from dossiers.satisfaction import summarise
+
+    office = open_office(app)
+    result = on_time_report(office.register.list(received_to=end), date_from=start, date_to=end)
+    satisfaction = summarise(office.ratings.given_between(start, end))
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        out = result.to_json()
+        out["satisfaction"] = satisfaction.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
 
     def line(label: str, r: ReportRow) -> str:
@@ -255,11 +296,24 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
         click.echo(line(f"  {r.procedure}", r))
     for r in result.by_month:
         click.echo(line(f"  month {r.month}", r))
+    click.echo(_satisfaction_line("satisfaction", satisfaction.total))
+    for key, figures in satisfaction.by_procedure.items():
+        click.echo(_satisfaction_line(f"  {key}", figures))
     if result.total.late_without_apology:
         app.err.print(
             f"{result.total.late_without_apology} late or overdue dossier(s) without an apology "
             "letter (Mẫu 04)"
         )
+
+
+def _satisfaction_line(label: str, f: Any) -> str:
+    if not f.rated:
+        return f"{label:<34} no rating in the period"
+    counts = " ".join(f"{k}:{f.counts.get(k, 0)}" for k in range(1, 6))
+    return (
+        f"{label:<34} {f.average:.2f} / 5 from {f.rated} rating(s), "
+        f"{100 * f.satisfied_rate:.1f}% satisfied (4-5)  [{counts}]"
+    )
 
 
 @click.group("procedures")

@@ -14,6 +14,8 @@ import pytest
 import zxingcpp
 from browser_helpers import Served
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
 
 from motcua.pdfium import page_image
 from samples.documents import make_card, make_declaration
@@ -113,3 +115,36 @@ def test_the_receipt_qr_opens_the_status_page_on_a_phone(
     assert renewed["status_url"] != url
     phone.goto(renewed["status_url"])
     expect(phone.get_by_test_id("status-label")).to_have_text("Đã tiếp nhận")
+
+
+def test_after_the_return_the_citizen_rates_once_from_the_phone(
+    served: Served,
+    taken_in: dict[str, Any],
+    phone: Page,
+    shot: Callable[[Page, str], Path],
+    tmp_path: Path,
+) -> None:
+    code = taken_in["dossier_code"]
+    scan = tmp_path / "ket-qua-giay.pdf"  # the paper result, scanned (no signatures)
+    canvas = Canvas(str(scan), pagesize=A4)
+    canvas.drawString(72, 760, f"Trich luc khai sinh - ho so {code}")
+    canvas.save()
+    served.cli("dossier", "upload-result", code, str(scan))
+    served.cli("dossier", "return", code, "--method", "truc-tiep")
+    url = json.loads(served.cli("dossier", "show", code, "--json").stdout)["status_url"]
+
+    phone.goto(url)
+    expect(phone.get_by_test_id("status-label")).to_have_text("Đã trả kết quả")
+    phone.locator('label:has([data-testid="rating-5"])').click()
+    phone.get_by_test_id("rating-comment").fill("Nhanh, cán bộ hướng dẫn tận tình")
+    shot(phone, "rating-form")
+    phone.get_by_test_id("rating-submit").click()
+    expect(phone.get_by_test_id("rating-done")).to_contain_text("5/5")
+    expect(phone.get_by_test_id("rating-form")).to_have_count(0)
+    shot(phone, "rating-done")
+
+    # Once per dossier: the desk cannot rate it again either.
+    again = served.cli("dossier", "rate", code, "2", check=False)
+    assert again.returncode == 1 and "đã được đánh giá" in again.stderr
+    report = json.loads(served.cli("report", "--json").stdout)["satisfaction"]
+    assert report["counts"]["5"] >= 1 and report["by_procedure"]["dang-ky-khai-sinh"]["rated"] == 1

@@ -3,12 +3,14 @@ initials, the same neutral page for unknown and revoked tokens, lookups rate-lim
 
 from __future__ import annotations
 
+import json
 import re
 
 from fastapi.testclient import TestClient
-from web_helpers import ID_NUMBER, WebWorld
+from web_helpers import ID_NUMBER, WebWorld, csrf_from, csrf_header, sign_in
 
 from dossiers.public import TOKEN_LENGTH, normalise_token
+from flows import dossier as ops
 from flows import public
 from motcua.office import cli_actor
 
@@ -99,3 +101,81 @@ def test_lookups_are_rate_limited_per_address(world: WebWorld) -> None:
     allowed = world.services.lookup_limit.limit
     codes = [reader.get(f"/tra-cuu/{token}").status_code for _ in range(allowed + 1)]
     assert codes[:allowed] == [200] * allowed and codes[allowed] == 429
+
+
+def _returned(world: WebWorld) -> str:
+    """The world's signed dossier, handed over at the desk."""
+    code = world.signed.code
+    ops.mark_returned(world.services.core, code, actor=cli_actor(), collected_by="Lê Văn Cường")
+    return code
+
+
+def test_the_citizen_rates_once_from_the_status_page_after_the_return(world: WebWorld) -> None:
+    client = TestClient(world.app)
+    token = _token(world, world.signed.code)
+    before = client.get(f"/tra-cuu/{token}")
+    assert "Đã có kết quả" in before.text and 'data-testid="rating-form"' not in before.text
+    refused = client.post(f"/tra-cuu/{token}/danh-gia", data={"score": "5"})
+    assert refused.status_code == 409 and "chưa trả kết quả" in refused.text
+
+    code = _returned(world)
+    page = client.get(f"/tra-cuu/{token}")
+    assert "Đã trả kết quả" in page.text and 'data-testid="rating-form"' in page.text
+    sent = client.post(
+        f"/tra-cuu/{token}/danh-gia",
+        data={
+            "score": "4",
+            "comment": "Cán bộ hướng dẫn tận tình",
+            "csrftoken": csrf_from(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    thanked = client.get(sent.headers["location"])
+    assert "Cảm ơn ông/bà đã đánh giá" in thanked.text and "4/5" in thanked.text
+    assert 'data-testid="rating-form"' not in thanked.text
+
+    again = client.post(f"/tra-cuu/{token}/danh-gia",
+                        data={"score": "1", "csrftoken": csrf_from(page.text)})  # fmt: skip
+    assert again.status_code == 409 and "đã được đánh giá" in again.text
+    rating = world.services.core.ratings.get(code)
+    assert rating is not None and (rating.score, rating.via) == (4, "status-page")
+    assert rating.comment == "Cán bộ hướng dẫn tận tình"
+    rated = [e for e in world.services.audit.entries(target_id=code) if e.action == "dossier.rated"]
+    assert len(rated) == 1 and rated[0].details == {"score": 4, "via": "status-page",
+                                                    "comment": True}  # fmt: skip
+    assert "tận tình" not in json.dumps([e.details for e in rated], ensure_ascii=False)
+
+    leader = sign_in(world.app, "leader")
+    report = leader.get("/api/v1/reports/on-time").json()["satisfaction"]
+    assert report["rated"] == 1 and report["average"] == 4.0
+    assert report["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}
+    assert report["by_procedure"]["xac-nhan-tinh-trang-hon-nhan"]["rated"] == 1
+    page = leader.get("/reports/on-time")
+    assert 'data-testid="satisfaction"' in page.text and "4,00" in page.text
+
+
+def test_the_clerk_records_the_rating_at_hand_over_once(world: WebWorld) -> None:
+    clerk = sign_in(world.app, "clerk")
+    code = world.signed.code
+    early = clerk.post(f"/api/v1/dossiers/{code}/satisfaction", json={"score": 5},
+                       headers=csrf_header(clerk))  # fmt: skip
+    assert early.status_code == 409, early.text  # not handed over yet
+    _returned(world)
+    page = clerk.get(f"/dossiers/{code}")
+    assert 'data-testid="rating-form"' in page.text
+    done = clerk.post(f"/dossiers/{code}/satisfaction",
+                      data={"score": "5", "csrftoken": csrf_from(page.text)})  # fmt: skip
+    assert done.status_code == 200 and "Đã ghi đánh giá 5/5" in done.text
+    assert 'data-testid="rating-given"' in done.text
+    twice = clerk.post(f"/api/v1/dossiers/{code}/satisfaction", json={"score": 2},
+                       headers=csrf_header(clerk))  # fmt: skip
+    assert twice.status_code == 409 and "đã được đánh giá" in twice.json()["detail"]
+    bad = clerk.post(f"/api/v1/dossiers/{code}/satisfaction", json={"score": 6},
+                     headers=csrf_header(clerk))  # fmt: skip
+    assert bad.status_code == 422
+    rating = world.services.core.ratings.get(code)
+    assert rating is not None and (rating.score, rating.via) == (5, "desk")
+    archivist = sign_in(world.app, "archivist")  # reads dossiers, does not hand them over
+    assert archivist.post(f"/api/v1/dossiers/{code}/satisfaction", json={"score": 3},
+                          headers=csrf_header(archivist)).status_code == 403  # fmt: skip

@@ -16,7 +16,8 @@ from motcua.web.permissions import ALL_ROLES, EOFFICE, ROLE_MATRIX, Permission, 
 # Routes anyone may reach: the sign-in form and the liveness probe.
 PUBLIC = {("GET", "/"), ("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"),
           # the citizen's status page behind the receipt's QR (routes/public.py): no account
-          ("GET", "/tra-cuu"), ("GET", "/tra-cuu/{token}")}  # fmt: skip
+          ("GET", "/tra-cuu"), ("GET", "/tra-cuu/{token}"),
+          ("POST", "/tra-cuu/{token}/danh-gia")}  # fmt: skip
 
 
 def _flat(routes: list[Any]) -> list[Any]:

@@ -10,28 +10,48 @@ Lookups are limited per client address (`Services.lookup_limit`: every lookup;
 one): beyond them a 429 page with `Retry-After`. The pages set no cookie, carry `noindex`, and
 are laid out for a phone first.
 
+- `POST /tra-cuu/{token}/danh-gia` (`score` 1-5, `comment`): the citizen's satisfaction, once
+  the result was returned, once per dossier (rate-limited like the lookups).
+- At hand-over (permission `dossiers.update`): `POST /dossiers/{code}/satisfaction` (the form
+  on the dossier page, `rating-form`) and `POST /api/v1/dossiers/{code}/satisfaction`.
+
 Stable ids (each also a `data-testid`): `status-procedure`, `status-label`, `status-explanation`,
 `status-due`, `status-missing` (the list), `status-collect`, `status-initials`, `status-code`;
-`lookup-form`, `lookup-code`, `lookup-submit`; `status-neutral` and `status-limited`.
+`lookup-form`, `lookup-code`, `lookup-submit`; `status-neutral` and `status-limited`;
+`rating-form`, `rating-1` … `rating-5`, `rating-comment`, `rating-submit`, `rating-done`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from dossiers.public import normalise_token
-from flows.public import STATUS_PATH, status_by_token
-from motcua.web.auth import services_of
+from dossiers.public import PublicStatus, normalise_token
+from dossiers.satisfaction import MAX_COMMENT, SCORE_VI, Rating
+from flows.public import STATUS_PATH, rate, rate_by_token, status_by_token
+from motcua.errors import BadArgumentError, CheckFailedError
+from motcua.web.auth import Principal, require, services_of
 from motcua.web.csrf import TOKEN_KEY
+from motcua.web.pages import NotFound, flash
+from motcua.web.permissions import Permission
+from motcua.web.services import Services
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(include_in_schema=False)  # the public pages have no API: the e-office has its own
+api = APIRouter()  # the hand-over rating; the status page itself has no API
+
+Updater = Annotated[Principal, Depends(require(Permission.dossiers_update))]
+
+
+def status_token(token: str) -> str:
+    """The token as the page's own links carry it (normalised; the route checked it opens)."""
+    return normalise_token(token) or ""
 
 
 def _address(request: Request) -> str:
@@ -102,4 +122,107 @@ async def status_page(request: Request, token: str) -> Response:
     if status is None:
         services.lookup_miss_limit.hit(address)
         return _neutral(request)
-    return _page(request, "public_status.html", {"s": status})
+    return _status(request, token, status, thanked="da-danh-gia" in request.query_params)
+
+
+def _status(
+    request: Request,
+    token: str,
+    status: PublicStatus,
+    *,
+    thanked: bool = False,
+    error: str | None = None,
+    code: int = 200,
+) -> Response:
+    return _page(request, "public_status.html",
+                 {"s": status, "token": status_token(token), "thanked": thanked,
+                  "rating_error": error, "score_labels": SCORE_VI},
+                 status=code, with_form=status.can_rate)  # fmt: skip
+
+
+@pages.post(STATUS_PATH + "/{token}/danh-gia")
+async def rate_page(
+    request: Request,
+    token: str,
+    score: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=MAX_COMMENT)] = "",
+) -> Response:
+    """The citizen's rating from the status page, once the result was returned; once."""
+    services = services_of(request)
+    address = _address(request)
+    wait = max(services.lookup_miss_limit.blocked(address), services.lookup_limit.hit(address))
+    if wait > 0:
+        return _limited(request, wait)
+
+    def record() -> PublicStatus | str | None:
+        try:
+            if rate_by_token(services.core, token, score, comment) is None:
+                return None
+        except CheckFailedError as exc:
+            return exc.message
+        return status_by_token(services.core, token)
+
+    outcome = await run_in_threadpool(record)
+    if outcome is None:
+        services.lookup_miss_limit.hit(address)
+        return _neutral(request)
+    if isinstance(outcome, str):
+        status = await run_in_threadpool(status_by_token, services.core, token)
+        if status is None:
+            return _neutral(request)
+        return _status(request, token, status, error=outcome, code=409)
+    return RedirectResponse(f"{STATUS_PATH}/{status_token(token)}?da-danh-gia=1", status_code=303)
+
+
+# --- at the desk: the clerk's tablet turned to the citizen at hand-over -----------------------
+
+
+class RatingIn(BaseModel):
+    score: int = Field(ge=1, le=5, description="1 very dissatisfied … 5 very satisfied")
+    comment: str | None = Field(None, max_length=MAX_COMMENT, description="the citizen's words")
+
+
+class RatingOut(BaseModel):
+    dossier_code: str
+    score: int
+    via: str
+    at: dt.datetime
+
+
+def _rate_at_desk(services: Services, principal: Principal, code: str, body: RatingIn) -> Rating:
+    try:
+        services.register.get(code)
+    except BadArgumentError:
+        raise NotFound(f"hồ sơ {code}") from None
+    return rate(services.core, code, body.score, body.comment, actor=principal.actor, via="desk")
+
+
+@api.post(
+    "/api/v1/dossiers/{code}/satisfaction",
+    status_code=201,
+    response_model=RatingOut,
+    summary="The citizen's satisfaction at hand-over (1-5, once, after the return)",
+    tags=["hồ sơ"],
+    include_in_schema=True,
+)
+def api_rate(request: Request, principal: Updater, code: str, body: RatingIn) -> RatingOut:
+    r = _rate_at_desk(services_of(request), principal, code, body)
+    return RatingOut(dossier_code=r.dossier_code, score=r.score, via=r.via, at=r.at)
+
+
+@pages.post("/dossiers/{code}/satisfaction")
+def rate_form(
+    request: Request,
+    principal: Updater,
+    code: str,
+    score: Annotated[int, Form(ge=1, le=5)],
+    comment: Annotated[str, Form(max_length=MAX_COMMENT)] = "",
+) -> Response:
+    services = services_of(request)
+    try:
+        _rate_at_desk(services, principal, code, RatingIn(score=score, comment=comment))
+    except CheckFailedError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, f"Đã ghi đánh giá {score}/5 của người dân.", "ok")
+    return RedirectResponse(f"/dossiers/{code}", status_code=303)

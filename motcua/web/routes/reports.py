@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from dossiers.calendar import VN_TZ
 from dossiers.report import OnTimeReport, on_time_report
+from dossiers.satisfaction import SatisfactionReport, summarise
 from motcua.errors import BadArgumentError
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import render
@@ -40,14 +41,26 @@ def _report(request: Request, date_from: dt.date | None, date_to: dt.date | None
     return on_time_report(register.list(received_to=end), date_from=start, date_to=end)
 
 
-@api.get("/on-time", summary="On-time statistics for a period (default: this month)")
+@api.get(
+    "/on-time",
+    summary="On-time statistics for a period (default: this month), with the citizens' "
+    "satisfaction given in it",
+)
 def api_on_time(
     request: Request,
     principal: ReportReader,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> dict[str, Any]:
-    return _report(request, date_from, date_to).to_json()
+    result = _report(request, date_from, date_to)
+    out = result.to_json()
+    out["satisfaction"] = _satisfaction(request, result).to_json()
+    return out
+
+
+def _satisfaction(request: Request, result: OnTimeReport) -> SatisfactionReport:
+    ratings = services_of(request).core.ratings
+    return summarise(ratings.given_between(result.total.date_from, result.total.date_to))
 
 
 @pages.get("/reports/on-time")
@@ -64,6 +77,7 @@ def on_time_page(
         "report.html",
         {
             "r": result,
+            "sat": _satisfaction(request, result),
             "names": {p.key: p.name for p in services.catalogue},
             "date_from": result.total.date_from.isoformat(),
             "date_to": result.total.date_to.isoformat(),

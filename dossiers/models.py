@@ -82,6 +82,8 @@ class DossierRow(Base):
     # Set while the dossier's papers are not archived yet ("chưa lưu trữ"): the reason of the
     # last failed attempt, or "" while the first one runs. NULL once archived.
     archive_pending: Mapped[str | None] = mapped_column(String(500))
+    # How the dossier reached the office: online, desk or post (NULL: before it was recorded).
+    channel: Mapped[str | None] = mapped_column(String(16))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -159,7 +161,11 @@ class SatisfactionRow(Base):
 
 # Columns added after the first release: `create_tables` adds them to an existing database.
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "dossier_dossiers": {"result_number": "VARCHAR(80)", "archive_pending": "VARCHAR(500)"},
+    "dossier_dossiers": {
+        "result_number": "VARCHAR(80)",
+        "archive_pending": "VARCHAR(500)",
+        "channel": "VARCHAR(16)",
+    },
     "dossier_documents": {
         "component": "VARCHAR(120)",
         "component_confirmed": "BOOLEAN NOT NULL DEFAULT FALSE",

@@ -226,6 +226,7 @@ def summary(
         ],
         "missing_components": list(dossier.missing_components),
         "created": created,
+        "channel": dossier.channel,
         "status_url": None,
     }
     out.update(extra or {})
@@ -462,8 +463,12 @@ def intake_dossier(
     components: dict[str, str] | None = None,
     actor: str | None = None,
     reference: str | None = None,
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """Take in one dossier; returns the `motcua intake --json` object.
+
+    `channel` is how the dossier came (online, desk, post); by default `online` when the
+    e-office system pushed it through the API (`eoffice:` actors), else `desk`.
 
     `components` maps a file (its path or name) to the procedure component the clerk says it
     is (`giay-to-khac` for other paper), over the guess from its recognised kind. `actor` is
@@ -473,7 +478,9 @@ def intake_dossier(
     office = current_office()
     who = actor or cli_actor()
     try:
-        return _intake(office, who, [Path(f) for f in files], procedure, received_at, components)
+        how = channel or ("online" if who.startswith("eoffice:") else "desk")
+        return _intake(office, who, [Path(f) for f in files], procedure, received_at, components,
+                       how)  # fmt: skip
     except Exception as exc:
         if isinstance(exc, InputFileError):
             reason = f"{Path(exc.path).name}: {exc.reason}"
@@ -493,6 +500,7 @@ def _intake(
     procedure: str,
     received_at: str | None,
     components: Mapping[str, str] | None,
+    channel: str,
 ) -> dict[str, Any]:
     started = time.monotonic()
     proc = office.catalogue.get(procedure)
@@ -518,6 +526,7 @@ def _intake(
         [_document_in(doc, c) for doc, c in zip(documents, chosen, strict=True)],
         received_at=when,
         citizen_name=_citizen_name(documents),
+        channel=channel,
     )
     dossier = intake.dossier
     extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, dossier).items()}

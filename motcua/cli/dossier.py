@@ -268,14 +268,18 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
     today = dt.datetime.now(VN_TZ).date()
     end = _parse_day(date_to, "--to") or today
     start = _parse_day(date_from, "--from") or end.replace(day=1)
+    from dossiers.report import figures_766
     from dossiers.satisfaction import summarise
 
     office = open_office(app)
-    result = on_time_report(office.register.list(received_to=end), date_from=start, date_to=end)
+    dossiers = office.register.list(received_to=end)
+    result = on_time_report(dossiers, date_from=start, date_to=end)
     satisfaction = summarise(office.ratings.given_between(start, end))
+    scored = figures_766(dossiers, result, satisfaction_average=satisfaction.total.average)
     if as_json:
         out = result.to_json()
         out["satisfaction"] = satisfaction.to_json()
+        out["decision_766"] = scored.to_json()
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
 
@@ -299,6 +303,19 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
     click.echo(_satisfaction_line("satisfaction", satisfaction.total))
     for key, figures in satisfaction.by_procedure.items():
         click.echo(_satisfaction_line(f"  {key}", figures))
+    click.echo(f"Decision 766 figures (dossiers received {start} – {end}: {scored.received})")
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    average = scored.satisfaction_average
+    for label, value in [
+        ("on-time share (resolved)", pct(scored.on_time_rate)),
+        ("digitised dossiers", f"{scored.digitised}  {pct(scored.share(scored.digitised))}"),
+        *[(f"received {k}", f"{v}  {pct(scored.share(v))}") for k, v in scored.by_channel.items()],
+        ("average satisfaction", "-" if average is None else f"{average:.2f} / 5"),
+    ]:
+        click.echo(f"  {label:<32} {value}")
     if result.total.late_without_apology:
         app.err.print(
             f"{result.total.late_without_apology} late or overdue dossier(s) without an apology "

@@ -3,15 +3,21 @@ initials, the same neutral page for unknown and revoked tokens, lookups rate-lim
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from web_helpers import ID_NUMBER, WebWorld, csrf_from, csrf_header, sign_in
 
+from dossiers.calendar import VN_TZ
 from dossiers.public import TOKEN_LENGTH, normalise_token
+from dossiers.register import DocumentIn
 from flows import dossier as ops
 from flows import public
+from motcua.errors import BadArgumentError
 from motcua.office import cli_actor
 
 
@@ -179,3 +185,32 @@ def test_the_clerk_records_the_rating_at_hand_over_once(world: WebWorld) -> None
     archivist = sign_in(world.app, "archivist")  # reads dossiers, does not hand them over
     assert archivist.post(f"/api/v1/dossiers/{code}/satisfaction", json={"score": 3},
                           headers=csrf_header(archivist)).status_code == 403  # fmt: skip
+
+
+def test_the_report_shows_the_decision_766_figures(world: WebWorld) -> None:
+    svc = world.services
+    day = dt.date(2026, 4, 24)  # the world's dossiers were received that day, channel unknown
+    for i, channel in enumerate(["online", "online", "post", "desk"]):
+        digest = hashlib.sha256(f"kenh-{i}".encode()).hexdigest()
+        svc.register.intake(
+            svc.catalogue.get("xac-nhan-tinh-trang-hon-nhan"),
+            [DocumentIn(path=f"/scans/{i}.pdf", kind="cccd", sha256=digest)],
+            received_at=dt.datetime(2026, 4, 24, 14, i, tzinfo=VN_TZ),
+            channel=channel,
+        )
+    with pytest.raises(BadArgumentError, match="channel 'fax'"):
+        svc.register.intake(
+            svc.catalogue.get("xac-nhan-tinh-trang-hon-nhan"),
+            [DocumentIn(path="/scans/x.pdf", kind="cccd", sha256="a" * 64)],
+            channel="fax",
+        )
+    leader = sign_in(world.app, "leader")
+    params = {"date_from": day.isoformat(), "date_to": "2026-04-30"}
+    figures = leader.get("/api/v1/reports/on-time", params=params).json()["decision_766"]
+    assert figures["received"] == 7  # the world's three and these four
+    assert figures["by_channel"] == {"online": 2, "desk": 1, "post": 1, "unrecorded": 3}
+    assert figures["channel_rates"]["online"] == pytest.approx(2 / 7)
+    assert figures["digitised"] == 7  # register.intake leaves them archived (no archive step)
+    assert figures["on_time_rate"] == 1.0  # the world's one result, signed early on 27/4
+    page = leader.get("/reports/on-time", params=params)
+    assert 'data-testid="decision-766"' in page.text and "Tiếp nhận trực tuyến" in page.text

@@ -159,6 +159,7 @@ def test_the_same_intake_twice_with_one_key_is_one_job_and_one_dossier(
     assert after.json()["result"]["dossier_code"] == code  # the same key: the same answer
     added = {d.code for d in world.services.register.list()} - before
     assert added == {code}  # one dossier
+    assert world.services.register.get(code).channel == "online"  # pushed in by the e-office
 
     other = _card(tmp_path, 42)
     misuse = client.post("/api/v1/dossiers", headers=headers, data=form, files=_files(other))

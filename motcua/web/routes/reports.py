@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from dossiers.calendar import VN_TZ
-from dossiers.report import OnTimeReport, on_time_report
+from dossiers.report import Figures766, OnTimeReport, figures_766, on_time_report
 from dossiers.satisfaction import SatisfactionReport, summarise
 from motcua.errors import BadArgumentError
 from motcua.web.auth import Principal, require, services_of
@@ -53,9 +53,19 @@ def api_on_time(
     date_to: dt.date | None = None,
 ) -> dict[str, Any]:
     result = _report(request, date_from, date_to)
+    satisfaction = _satisfaction(request, result)
     out = result.to_json()
-    out["satisfaction"] = _satisfaction(request, result).to_json()
+    out["satisfaction"] = satisfaction.to_json()
+    out["decision_766"] = _figures_766(request, result, satisfaction).to_json()
     return out
+
+
+def _figures_766(
+    request: Request, result: OnTimeReport, satisfaction: SatisfactionReport
+) -> Figures766:
+    register = services_of(request).register
+    return figures_766(register.list(received_to=result.total.date_to), result,
+                       satisfaction_average=satisfaction.total.average)  # fmt: skip
 
 
 def _satisfaction(request: Request, result: OnTimeReport) -> SatisfactionReport:
@@ -77,7 +87,8 @@ def on_time_page(
         "report.html",
         {
             "r": result,
-            "sat": _satisfaction(request, result),
+            "sat": (sat := _satisfaction(request, result)),
+            "f766": _figures_766(request, result, sat),
             "names": {p.key: p.name for p in services.catalogue},
             "date_from": result.total.date_from.isoformat(),
             "date_to": result.total.date_to.isoformat(),

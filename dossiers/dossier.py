@@ -62,6 +62,10 @@ CLOSED = frozenset(_ENDED)
 # Before acceptance: the procedure may still be changed, the components re-assigned.
 BEFORE_ACCEPTANCE = frozenset({Status.received, Status.supplement_requested})
 
+# How a dossier reached the office (Decision 766/QĐ-TTg counts online submissions apart).
+CHANNELS = ("online", "desk", "post")
+CHANNEL_VI = {"online": "trực tuyến", "desk": "trực tiếp", "post": "qua bưu chính"}
+
 # A corrected value: text, or the items of a list field (recipients of an official letter).
 FieldValue = str | Sequence[str]
 # Field keys (their last dotted part) that hold a personal ID number: masked in the correction
@@ -159,6 +163,7 @@ class Dossier:
     result_number: str | None = None
     # None once archived; else why the last archive attempt failed ("" while it runs)
     archive_pending: str | None = None
+    channel: str | None = None  # online, desk or post (CHANNELS); None: not recorded
 
     @property
     def archived(self) -> bool:
@@ -234,6 +239,7 @@ class Dossier:
             "result_number": self.result_number,
             "archived": self.archived,
             "archive_error": self.archive_pending or None,
+            "channel": self.channel,
             "supplement_rounds": self.supplement_rounds,
             "documents": [
                 {

@@ -9,7 +9,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -71,6 +82,8 @@ class DossierRow(Base):
     # Set while the dossier's papers are not archived yet ("chưa lưu trữ"): the reason of the
     # last failed attempt, or "" while the first one runs. NULL once archived.
     archive_pending: Mapped[str | None] = mapped_column(String(500))
+    # How the dossier reached the office: online, desk or post (NULL: before it was recorded).
+    channel: Mapped[str | None] = mapped_column(String(16))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -115,9 +128,44 @@ class StatusChangeRow(Base):
     dossier: Mapped[DossierRow] = relationship(back_populates="history")
 
 
+class PublicLinkRow(Base):
+    """The citizen's status link of a dossier (the receipt's QR): one row per dossier.
+
+    The token is kept as it is, not hashed: the receipt must print the same link again, and the
+    link only opens what the receipt itself says (no personal data beyond the name's initials).
+    Revoking keeps the row; a renewed link replaces the token, so an old one is simply unknown.
+    """
+
+    __tablename__ = "dossier_public_links"
+
+    dossier_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class SatisfactionRow(Base):
+    """The citizen's rating of how a dossier was handled (1-5), given once per dossier."""
+
+    __tablename__ = "dossier_satisfaction"
+
+    dossier_code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    procedure_key: Mapped[str] = mapped_column(String(120), nullable=False)
+    score: Mapped[int] = mapped_column(Integer, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    via: Mapped[str] = mapped_column(String(20), nullable=False)  # "desk" or "status-page"
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),)
+
+
 # Columns added after the first release: `create_tables` adds them to an existing database.
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
-    "dossier_dossiers": {"result_number": "VARCHAR(80)", "archive_pending": "VARCHAR(500)"},
+    "dossier_dossiers": {
+        "result_number": "VARCHAR(80)",
+        "archive_pending": "VARCHAR(500)",
+        "channel": "VARCHAR(16)",
+    },
     "dossier_documents": {
         "component": "VARCHAR(120)",
         "component_confirmed": "BOOLEAN NOT NULL DEFAULT FALSE",

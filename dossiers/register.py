@@ -32,6 +32,7 @@ from dossiers.calendar import WorkingCalendar, to_local
 from dossiers.codes import allocate_number, check_unit_code, format_code, parse_code
 from dossiers.dossier import (
     BEFORE_ACCEPTANCE,
+    CHANNELS,
     CLOSED,
     ID_FIELD_KEYS,
     RESOLVED,
@@ -150,10 +151,17 @@ class DossierRegister:
         *,
         received_at: dt.datetime | None = None,
         citizen_name: str | None = None,
+        channel: str | None = None,
     ) -> IntakeResult:
-        """Register a dossier, or return the one already registered for the same files."""
+        """Register a dossier, or return the one already registered for the same files;
+        `channel` is how it came (online, desk, post)."""
         if not documents:
             raise BadArgumentError("a dossier needs at least one document")
+        if channel is not None and channel not in CHANNELS:
+            raise BadArgumentError(
+                f"channel {channel!r} is not one of {', '.join(CHANNELS)}",
+                hint="online, desk or post",
+            )
         at = to_local(received_at or self._clock())
         key = idempotency_key(procedure.key, (d.sha256 for d in documents))
         documents = suggested(procedure, documents)
@@ -175,6 +183,7 @@ class DossierRegister:
                 received_at=at,
                 due_date=None if missing else due_date(procedure, self.calendar, at),
                 missing_components=missing,
+                channel=channel,
             )
             row.documents = [document_row(i, d) for i, d in enumerate(documents, start=1)]
             row.history = [StatusChangeRow(status=status.value, at=at, note=None)]

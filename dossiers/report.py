@@ -189,3 +189,57 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[str, dt.date, dt.date]]:
         )
         first = following
     return out
+
+
+@dataclass(frozen=True)
+class Figures766:
+    """What Decision 766/QĐ-TTg scores an office on and the register knows, for a period:
+    the on-time share, the share of dossiers digitised (papers scanned and archived), the
+    share received online / at the desk / by post, and the average satisfaction."""
+
+    date_from: dt.date
+    date_to: dt.date
+    received: int
+    by_channel: dict[str, int]  # online, desk, post, and "unrecorded" (before it was kept)
+    digitised: int
+    on_time_rate: float | None
+    satisfaction_average: float | None
+
+    def share(self, count: int) -> float | None:
+        return None if self.received == 0 else count / self.received
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "date_from": self.date_from.isoformat(),
+            "date_to": self.date_to.isoformat(),
+            "received": self.received,
+            "on_time_rate": self.on_time_rate,
+            "digitised": self.digitised,
+            "digitised_rate": self.share(self.digitised),
+            "by_channel": dict(self.by_channel),
+            "channel_rates": {k: self.share(v) for k, v in self.by_channel.items()},
+            "satisfaction_average": self.satisfaction_average,
+        }
+
+
+def figures_766(
+    dossiers: Iterable[Dossier],
+    report: OnTimeReport,
+    *,
+    satisfaction_average: float | None,
+) -> Figures766:
+    """The Decision 766 figures of the dossiers received in `report`'s period."""
+    start, end = report.total.date_from, report.total.date_to
+    received = [d for d in dossiers if start <= d.received_at.date() <= end]
+    channels = {"online": 0, "desk": 0, "post": 0, "unrecorded": 0}
+    for d in received:
+        channels[d.channel if d.channel in channels else "unrecorded"] += 1
+    return Figures766(
+        date_from=start,
+        date_to=end,
+        received=len(received),
+        by_channel=channels,
+        digitised=sum(1 for d in received if d.archived),
+        on_time_rate=report.total.on_time_rate,
+        satisfaction_average=satisfaction_average,
+    )

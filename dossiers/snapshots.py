@@ -66,6 +66,7 @@ def snapshot(row: DossierRow) -> Dossier:
         history=tuple(StatusChange(Status(h.status), to_local(h.at), h.note) for h in row.history),
         result_number=row.result_number,
         archive_pending=row.archive_pending,
+        channel=row.channel,
     )
 
 

@@ -32,6 +32,7 @@ from dossiers.forms.notices import (
 )
 from dossiers.procedures import Procedure
 from dossiers.register import CLOSED, RESOLVED, Dossier, Status, mask_field_value
+from flows.public import status_link
 from motcua.errors import BadArgumentError, CheckFailedError
 from motcua.office import Office
 from motcua.types import nfc
@@ -130,6 +131,7 @@ def print_receipt(
             f"hồ sơ {dossier.code} đang chờ bổ sung, chưa có ngày hẹn trả",
             hint="giấy tiếp nhận được in khi hồ sơ đã đủ thành phần",
         )
+    link = status_link(office, dossier.code)
     return render_receipt(
         out or office.dossier_dir(dossier.code) / RECEIPT_FILE,
         office=office.printed,
@@ -140,6 +142,8 @@ def print_receipt(
         received_at=dossier.received_at,
         due_date=dossier.due_date,
         clerk_name=clerk_name,
+        status_url=link.url if link else None,
+        lookup_code=link.printed if link else None,
     )
 
 
@@ -153,6 +157,7 @@ def print_supplement_request(
             hint="phiếu yêu cầu bổ sung chỉ in khi hồ sơ đang chờ bổ sung",
         )
     asked = [h for h in dossier.history if h.status is Status.supplement_requested]
+    link = status_link(office, dossier.code)
     return render_supplement_request(
         out or office.dossier_dir(dossier.code) / SUPPLEMENT_FILE,
         office=office.printed,
@@ -162,6 +167,8 @@ def print_supplement_request(
         requested_on=asked[-1].at.date() if asked else _today(),
         dossier_code=dossier.code,
         clerk_name=clerk_name,
+        status_url=link.url if link else None,
+        lookup_code=link.printed if link else None,
     )
 
 

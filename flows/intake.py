@@ -36,6 +36,7 @@ from extractors.ocr import OcrOptions, OcrPage, OcrResult, page_refs, read_page
 from extractors.ocr.sources import PageRef
 from flows.context import Office, current_office
 from flows.dossier import RECEIPT_FILE, SUPPLEMENT_FILE, event_data, intake_form
+from flows.public import status_url
 from motcua.errors import (
     ArchivePendingError,
     BadArgumentError,
@@ -216,7 +217,8 @@ def _document_in(doc: ReadDocument, component: str | None) -> DocumentIn:
 def summary(
     dossier: Dossier, *, created: bool, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The `motcua intake --json` contract, plus a few extra keys."""
+    """The `motcua intake --json` contract, plus a few extra keys (`status_url`: the QR's link
+    to the public status page, null while revoked)."""
     out = {
         "dossier_code": dossier.code,
         "procedure": dossier.procedure_key,
@@ -229,6 +231,8 @@ def summary(
         ],
         "missing_components": list(dossier.missing_components),
         "created": created,
+        "channel": dossier.channel,
+        "status_url": None,
     }
     out.update(extra or {})
     return out
@@ -464,8 +468,12 @@ def intake_dossier(
     components: dict[str, str] | None = None,
     actor: str | None = None,
     reference: str | None = None,
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """Take in one dossier; returns the `motcua intake --json` object.
+
+    `channel` is how the dossier came (online, desk, post); by default `online` when the
+    e-office system pushed it through the API (`eoffice:` actors), else `desk`.
 
     `components` maps a file (its path or name) to the procedure component the clerk says it
     is (`giay-to-khac` for other paper), over the guess from its recognised kind. `actor` is
@@ -475,7 +483,9 @@ def intake_dossier(
     office = current_office()
     who = actor or cli_actor()
     try:
-        return _intake(office, who, [Path(f) for f in files], procedure, received_at, components)
+        how = channel or ("online" if who.startswith("eoffice:") else "desk")
+        return _intake(office, who, [Path(f) for f in files], procedure, received_at, components,
+                       how)  # fmt: skip
     except Exception as exc:
         if isinstance(exc, InputFileError):
             reason = f"{Path(exc.path).name}: {exc.reason}"
@@ -495,6 +505,7 @@ def _intake(
     procedure: str,
     received_at: str | None,
     components: Mapping[str, str] | None,
+    channel: str,
 ) -> dict[str, Any]:
     started = time.monotonic()
     proc = office.catalogue.get(procedure)
@@ -511,6 +522,7 @@ def _intake(
             existing = office.register.get(existing.code)
         _journal_intake(office, who, "dossier.received", existing, created=False,
                         documents=len(paths))  # fmt: skip
+        found["status_url"] = status_url(office, existing.code)
         return summary(existing, created=False, extra=found)
 
     documents = _read_all(office, paths, refs_by_file, hashes)
@@ -519,6 +531,7 @@ def _intake(
         [_document_in(doc, c) for doc, c in zip(documents, chosen, strict=True)],
         received_at=when,
         citizen_name=_citizen_name(documents),
+        channel=channel,
     )
     dossier = intake.dossier
     extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, dossier).items()}
@@ -526,6 +539,7 @@ def _intake(
     record_id, searchable = _archive_or_keep_pending(office, dossier, proc, documents, form)
     extra["searchable_pdfs"] = [str(p) for p in searchable]
     extra["record_id"] = record_id
+    extra["status_url"] = status_url(office, dossier.code)
     _journal_intake(office, who, "dossier.received", dossier, created=intake.created,
                     documents=len(documents))  # fmt: skip
     result = summary(dossier, created=intake.created, extra=extra)
@@ -582,6 +596,7 @@ def supplement_dossier(
         event="dossier.supplement_received",
         data=event_data(updated),
     )  # fmt: skip
+    extra["status_url"] = status_url(office, dossier_code)
     return summary(updated, created=False, extra=extra)
 
 

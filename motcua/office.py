@@ -14,6 +14,7 @@ e-office system never holds up a clerk, and gets every event, in order, once it 
 from __future__ import annotations
 
 import atexit
+import functools
 import getpass
 import logging
 import os
@@ -27,7 +28,9 @@ from sqlalchemy import Engine
 from dossiers.calendar import WorkingCalendar, load_overrides
 from dossiers.forms.pdf import Office as PrintedOffice
 from dossiers.procedures import Catalogue, load_catalogue
+from dossiers.public import PublicLinks
 from dossiers.register import DossierRegister, create_register_engine
+from dossiers.satisfaction import Ratings
 from motcua.errors import MotcuaError
 from motcua.settings import Settings
 
@@ -67,6 +70,16 @@ class Office:
     @property
     def engine(self) -> Engine:
         return self.register.engine
+
+    @functools.cached_property
+    def links(self) -> PublicLinks:
+        """The dossiers' public status links (the receipt's QR), on the register's database."""
+        return PublicLinks(self.engine)
+
+    @functools.cached_property
+    def ratings(self) -> Ratings:
+        """The citizens' satisfaction ratings, one per dossier."""
+        return Ratings(self.engine)
 
     @property
     def calendar(self) -> WorkingCalendar:

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="the address clerks open, e.g. https://motcua.xa.gov.vn/; an https address "
         "makes cookies Secure by default",
     )
+    public_status_url: str | None = Field(
+        default=None,
+        description="the address citizens reach from the receipt's QR code (the public status "
+        "page, /tra-cuu/...), e.g. https://tracuu.xa.gov.vn/; unset = web_public_url, else "
+        "http://127.0.0.1:8000/",
+    )
     web_secure_cookies: bool | None = Field(
         default=None,
         description="cookies only over HTTPS; unset = when web_public_url is https (a request "
@@ -224,7 +230,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("web_public_url")
+    @field_validator("web_public_url", "public_status_url")
     @classmethod
     def _public_url_is_http(cls, value: str | None) -> str | None:
         if value is None or value == "":

@@ -13,7 +13,7 @@ from reportlab.lib.pagesizes import A4, A5
 from reportlab.lib.units import mm
 
 from dossiers.calendar import to_local
-from dossiers.forms.pdf import BOLD, ITALIC, Office, Sheet, date_line
+from dossiers.forms.pdf import BOLD, ITALIC, REGULAR, Office, Sheet, date_line
 from dossiers.procedures import Procedure
 from motcua.types import nfc
 
@@ -41,6 +41,19 @@ def qr_png(text: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
+def _status_qr(sheet: Sheet, text: str, lookup_code: str | None, *, size: float) -> float:
+    """The QR at the top right under the header, the lookup code printed under it; returns
+    the height below which the page is clear of them."""
+    x, y = sheet.width - sheet.right - size, sheet.y - size + 6
+    sheet.image(qr_png(text), x=x, y=y, size=size)
+    if lookup_code:
+        sheet.canvas.setFont(REGULAR, 6.5)
+        sheet.canvas.drawCentredString(x + size / 2, y - 5, "Mã tra cứu hồ sơ")
+        sheet.canvas.setFont(BOLD, 6.5)
+        sheet.canvas.drawCentredString(x + size / 2, y - 12.5, lookup_code)
+    return y - (16 if lookup_code else 2)
+
+
 def _moment(at: dt.datetime) -> str:
     local = to_local(at)
     return f"{local.hour:02d} giờ {local.minute:02d} phút, {date_line('', local.date())}"
@@ -58,8 +71,14 @@ def render_receipt(
     due_date: dt.date,
     return_time: dt.time | None = None,
     clerk_name: str | None = None,
+    status_url: str | None = None,
+    lookup_code: str | None = None,
 ) -> RenderedForm:
-    """Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (A5), with a QR of the dossier code."""
+    """Mẫu 01: Giấy tiếp nhận hồ sơ và hẹn trả kết quả (A5).
+
+    The QR carries `status_url` (the citizen's status page) when given, else the dossier code;
+    `lookup_code`, the same link's token as printed, goes under the QR and into item 7, for a
+    citizen who types it in at the lookup page instead."""
     local = to_local(received_at)
     sheet = Sheet(
         out,
@@ -77,12 +96,7 @@ def render_receipt(
         size=8.5,
     )
     qr_size = 24 * mm
-    sheet.image(
-        qr_png(dossier_code),
-        x=sheet.width - sheet.right - qr_size,
-        y=sheet.y - qr_size + 6,
-        size=qr_size,
-    )
+    _status_qr(sheet, status_url or dossier_code, lookup_code, size=qr_size)
     text_right = sheet.right
     sheet.right = text_right + qr_size  # keep the title clear of the QR
     sheet.space(4)
@@ -116,6 +130,12 @@ def render_receipt(
         when = f"{return_time.hour:02d} giờ {return_time.minute:02d} phút, {when}"
     sheet.paragraph(f"5. Thời gian trả kết quả giải quyết hồ sơ: {when}", font=BOLD)
     sheet.paragraph(f"6. Đăng ký nhận kết quả tại: {office.desk}, {office.name}")
+    if status_url and lookup_code:
+        page = status_url.rstrip("/").rsplit("/", 1)[0]
+        sheet.paragraph(
+            f"7. Tra cứu tình trạng hồ sơ: quét mã QR, hoặc vào {page} và nhập mã tra cứu "
+            f"{lookup_code}"
+        )
     sheet.paragraph(f"Lệ phí: {procedure.fee.label_vi}", size=9, font=ITALIC)
     sheet.space(6)
     half = sheet.text_width / 2
@@ -145,8 +165,11 @@ def render_supplement_request(
     reasons: Sequence[str] = (),
     contact: str | None = None,
     clerk_name: str | None = None,
+    status_url: str | None = None,
+    lookup_code: str | None = None,
 ) -> RenderedForm:
-    """Mẫu 02: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (A4)."""
+    """Mẫu 02: Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (A4); with a status link, its QR and
+    lookup code at the top right, as on Mẫu 01."""
     sheet = Sheet(out, A4, title="Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")
     sheet.header(
         office,
@@ -155,10 +178,16 @@ def render_supplement_request(
         number_line=None,
         place_date=date_line(office.place, requested_on),
     )
+    clear_below, text_right = sheet.y, sheet.right
+    if status_url:
+        clear_below = _status_qr(sheet, status_url, lookup_code, size=22 * mm)
+        sheet.right += 22 * mm  # keep the title clear of the QR
     sheet.space(6)
     sheet.centered("PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", size=14, font=BOLD)
     if dossier_code:
         sheet.centered(f"Mã hồ sơ: {dossier_code}", font=BOLD)
+    sheet.right = text_right
+    sheet.y = min(sheet.y, clear_below)
     sheet.space(8)
     sheet.labelled("Hồ sơ của", citizen.name, value_font=BOLD)
     sheet.labelled("Nội dung yêu cầu giải quyết", procedure.name)

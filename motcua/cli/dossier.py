@@ -70,9 +70,13 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         components = dossier.components(office.catalogue.get(dossier.procedure_key))
     except MotcuaError:  # a procedure no longer in the catalogue: the documents still show
         components = []
+    from flows.public import status_url
+
+    link = status_url(office, dossier.code)
     if as_json:
         out = dossier.to_json()
         out["components"] = [c.to_json() for c in components]
+        out["status_url"] = link
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     names = _procedure_names(app)
@@ -94,6 +98,7 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
         ("new date (Mẫu 04)", dossier.new_due_date.isoformat() if dossier.new_due_date else ""),
         ("missing", ", ".join(dossier.missing_components)),
         ("result number", dossier.result_number or ""),
+        ("status page", link or "(revoked)"),
     ]  # fmt: skip
     for label, value in rows:
         if value:
@@ -109,6 +114,39 @@ def show(app: AppContext, code: str, as_json: bool) -> None:
     for h in dossier.history:
         note = f"  ({h.note})" if h.note else ""
         click.echo(f"  {h.at.isoformat(timespec='minutes')}  {h.status.value}{note}")
+
+
+@dossier_group.command("status-link")
+@click.argument("code")
+@click.option("--revoke", is_flag=True, help="Stop the link from opening the status page.")
+@click.option("--renew", is_flag=True, help="A new link (the old one stops); print Mẫu 01 again.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def status_link_command(
+    app: AppContext, code: str, revoke: bool, renew: bool, as_json: bool
+) -> None:
+    """The citizen's status link of a dossier (the receipt's QR and lookup code)."""
+    from flows import public
+    from motcua.office import cli_actor
+
+    if revoke and renew:
+        raise BadArgumentError("--revoke and --renew exclude each other")
+    office = open_office(app)
+    office.register.get(code)
+    if revoke:
+        public.revoke_link(office, code, actor=cli_actor())
+        link = None
+    elif renew:
+        link = public.renew_link(office, code, actor=cli_actor())
+    else:
+        link = public.status_link(office, code)
+    if as_json:
+        click.echo(json.dumps({"dossier_code": code, "status_url": link.url if link else None,
+                               "lookup_code": link.printed if link else None}))  # fmt: skip
+    elif link is None:
+        click.echo(f"{code}: status link revoked (--renew makes a new one)")
+    else:
+        click.echo(f"{link.url}\nlookup code {link.printed}")
 
 
 @dossier_group.command("list")
@@ -160,12 +198,27 @@ def _summary(d: Dossier) -> dict[str, Any]:
     show_default=True,
     help="In person, by post, online.",
 )
+@click.option(
+    "--rating",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="The citizen's satisfaction at hand-over, 1-5.",
+)
+@click.option("--comment", default=None, help="The citizen's comment with the rating.")
 @click.pass_obj
 def return_dossier(
-    app: AppContext, code: str, at: str | None, collected_by: str | None, method: str
+    app: AppContext,
+    code: str,
+    at: str | None,
+    collected_by: str | None,
+    method: str,
+    rating: int | None,
+    comment: str | None,
 ) -> None:
-    """Record that the signed result was handed to the citizen (to whom, how)."""
+    """Record that the signed result was handed to the citizen (to whom, how, and how
+    satisfied they were)."""
     from flows import dossier as ops
+    from flows.public import rate
     from motcua.office import cli_actor
 
     when = None
@@ -174,11 +227,31 @@ def return_dossier(
             when = dt.datetime.fromisoformat(at)
         except ValueError:
             raise BadArgumentError(f"--at {at!r} is not an ISO datetime") from None
-    outcome = ops.mark_returned(open_office(app), code, actor=cli_actor(),
+    if comment is not None and rating is None:
+        raise BadArgumentError("--comment goes with --rating", hint="--rating 1..5")
+    office = open_office(app)
+    outcome = ops.mark_returned(office, code, actor=cli_actor(),
                                 collected_by=collected_by, method=method, at=when)  # fmt: skip
     dossier = outcome.dossier
     assert dossier.returned_at is not None
     click.echo(f"{dossier.code} returned at {dossier.returned_at.isoformat(timespec='minutes')}")
+    if rating is not None:
+        rate(office, code, rating, comment, actor=cli_actor(), via="desk")
+        click.echo(f"{dossier.code} rated {rating}/5")
+
+
+@dossier_group.command("rate")
+@click.argument("code")
+@click.argument("score", type=click.IntRange(1, 5))
+@click.option("--comment", default=None, help="The citizen's comment.")
+@click.pass_obj
+def rate_dossier(app: AppContext, code: str, score: int, comment: str | None) -> None:
+    """The citizen's satisfaction (1-5) with a returned dossier; once per dossier."""
+    from flows.public import rate
+    from motcua.office import cli_actor
+
+    rate(open_office(app), code, score, comment, actor=cli_actor(), via="desk")
+    click.echo(f"{code} rated {score}/5")
 
 
 @click.command("report")
@@ -187,17 +260,27 @@ def return_dossier(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def report(app: AppContext, date_from: str | None, date_to: str | None, as_json: bool) -> None:
-    """The on-time report: received, resolved early / on time / late, pending, on-time rate."""
+    """The on-time report: received, resolved early / on time / late, pending, on-time rate;
+    and the citizens' satisfaction given in the period."""
     from dossiers.calendar import VN_TZ
     from dossiers.report import ReportRow, on_time_report
 
     today = dt.datetime.now(VN_TZ).date()
     end = _parse_day(date_to, "--to") or today
     start = _parse_day(date_from, "--from") or end.replace(day=1)
-    register = open_register(app)
-    result = on_time_report(register.list(received_to=end), date_from=start, date_to=end)
+    from dossiers.report import figures_766
+    from dossiers.satisfaction import summarise
+
+    office = open_office(app)
+    dossiers = office.register.list(received_to=end)
+    result = on_time_report(dossiers, date_from=start, date_to=end)
+    satisfaction = summarise(office.ratings.given_between(start, end))
+    scored = figures_766(dossiers, result, satisfaction_average=satisfaction.total.average)
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        out = result.to_json()
+        out["satisfaction"] = satisfaction.to_json()
+        out["decision_766"] = scored.to_json()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
 
     def line(label: str, r: ReportRow) -> str:
@@ -217,11 +300,37 @@ def report(app: AppContext, date_from: str | None, date_to: str | None, as_json:
         click.echo(line(f"  {r.procedure}", r))
     for r in result.by_month:
         click.echo(line(f"  month {r.month}", r))
+    click.echo(_satisfaction_line("satisfaction", satisfaction.total))
+    for key, figures in satisfaction.by_procedure.items():
+        click.echo(_satisfaction_line(f"  {key}", figures))
+    click.echo(f"Decision 766 figures (dossiers received {start} – {end}: {scored.received})")
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.2f}%"
+
+    average = scored.satisfaction_average
+    for label, value in [
+        ("on-time share (resolved)", pct(scored.on_time_rate)),
+        ("digitised dossiers", f"{scored.digitised}  {pct(scored.share(scored.digitised))}"),
+        *[(f"received {k}", f"{v}  {pct(scored.share(v))}") for k, v in scored.by_channel.items()],
+        ("average satisfaction", "-" if average is None else f"{average:.2f} / 5"),
+    ]:
+        click.echo(f"  {label:<32} {value}")
     if result.total.late_without_apology:
         app.err.print(
             f"{result.total.late_without_apology} late or overdue dossier(s) without an apology "
             "letter (Mẫu 04)"
         )
+
+
+def _satisfaction_line(label: str, f: Any) -> str:
+    if not f.rated:
+        return f"{label:<34} no rating in the period"
+    counts = " ".join(f"{k}:{f.counts.get(k, 0)}" for k in range(1, 6))
+    return (
+        f"{label:<34} {f.average:.2f} / 5 from {f.rated} rating(s), "
+        f"{100 * f.satisfied_rate:.1f}% satisfied (4-5)  [{counts}]"
+    )
 
 
 @click.group("procedures")

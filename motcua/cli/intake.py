@@ -59,6 +59,13 @@ def print_intake_outcome(app: AppContext, result: dict[str, Any]) -> None:
     help="The component FILE is (repeatable; `giay-to-khac`: other paper); overrides the guess.",
 )
 @click.option("--received-at", default=None, help="ISO date-time of receipt (default now).")
+@click.option(
+    "--channel",
+    type=click.Choice(["desk", "online", "post"]),
+    default="desk",
+    show_default=True,
+    help="How the dossier came: at the desk, online, by post.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option(
     "--submit",
@@ -72,6 +79,7 @@ def intake(
     procedure: str,
     components: tuple[str, ...],
     received_at: str | None,
+    channel: str,
     as_json: bool,
     submit: bool,
 ) -> None:
@@ -111,7 +119,7 @@ def intake(
 
     with app.err.status(f"đang tiếp nhận {len(files)} tệp…"):
         result = intake_dossier(
-            [str(f) for f in files], procedure, received_at, chosen, cli_actor()
+            [str(f) for f in files], procedure, received_at, chosen, cli_actor(), channel=channel
         )
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))

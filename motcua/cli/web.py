@@ -127,14 +127,32 @@ def tokens_group() -> None:
 
 @tokens_group.command("add")
 @click.argument("name")
+@click.option(
+    "--scope",
+    "scope",
+    default="read,results",
+    show_default=True,
+    metavar="SCOPES",
+    help="Comma-separated: intake (take dossiers in), read (dossiers, reports, archive), "
+    "results (signed result PDFs).",
+)
+@click.option("--expires", "expires", type=float, default=None, metavar="DAYS",
+              help="Days until the token stops working (default: until revoked).")  # fmt: skip
 @click.pass_obj
-def tokens_add(app: AppContext, name: str) -> None:
+def tokens_add(app: AppContext, name: str, scope: str, expires: float | None) -> None:
     """Create a token and print it once."""
     accounts, audit = _open(app)
-    token, secret = accounts.add_token(name)
+    token, secret = accounts.add_token(name, scope.split(","), expires_days=expires)
     audit.append(actor=_actor(), action="token.created", target_kind="token",
-                 target_id=token.name)  # fmt: skip
-    app.err.print(f"token {token.name} created; store it now, it is not shown again:")
+                 target_id=token.name,
+                 details={"scopes": list(token.scopes),
+                          "expires_at": token.expires_at.isoformat() if token.expires_at
+                          else None})  # fmt: skip
+    until = token.expires_at and f", expires {token.expires_at.isoformat(timespec='minutes')}"
+    app.err.print(
+        f"token {token.name} created (scopes {','.join(token.scopes)}{until}); store it now, "
+        "it is not shown again:"
+    )
     click.echo(secret)
 
 
@@ -144,11 +162,16 @@ def tokens_list(app: AppContext) -> None:
     """List tokens (never their secret)."""
     accounts, _ = _open(app)
     for t in accounts.tokens():
-        state = (
-            f"revoked {t.revoked_at.isoformat(timespec='minutes')}" if t.revoked_at else "active"
-        )
+        if t.revoked_at:
+            state = f"revoked {t.revoked_at.isoformat(timespec='minutes')}"
+        elif t.expires_at:
+            verb = "expired" if t.state == "expired" else "expires"
+            state = f"{verb} {t.expires_at.isoformat(timespec='minutes')}"
+        else:
+            state = "active"
         used = t.last_used_at.isoformat(timespec="minutes") if t.last_used_at else "never"
-        click.echo(f"{t.name:<24} {t.prefix}…  {state:<28} last used {used}")
+        scopes = ",".join(t.scopes)
+        click.echo(f"{t.name:<24} {t.prefix}…  {scopes:<20} {state:<34} last used {used}")
 
 
 @tokens_group.command("revoke")

@@ -12,20 +12,20 @@ import functools
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from motcua.errors import BadArgumentError
 from motcua.types import nfc
 from motcua.web.db import open_engine, run
-from motcua.web.models import TokenRow, UserRow, WebBase, tables_named
-from motcua.web.permissions import Role
+from motcua.web.models import WEB_ADDED_COLUMNS, TokenRow, UserRow, WebBase, tables_named
+from motcua.web.permissions import LEGACY_SCOPES, SCOPES, Role
 from motcua.web.throttle import SignInThrottle as SignInThrottle  # where services.py finds it
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -58,10 +58,22 @@ class ApiToken:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    scopes: tuple[str, ...] = LEGACY_SCOPES
+    expires_at: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def expired(self, now: dt.datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    @property
+    def state(self) -> str:
+        """`active`, `revoked` or `expired` (now)."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expired(dt.datetime.now(dt.UTC)) else "active"
 
 
 def hash_token(token: str) -> str:
@@ -88,13 +100,18 @@ class Accounts:
         return self.hasher.hash(secrets.token_hex(16))
 
     def create_tables(self) -> None:
-        run(
-            self.engine,
-            lambda s: WebBase.metadata.create_all(
-                s.connection(), tables=tables_named("web_users", "web_tokens")
-            ),
-            what="accounts",
-        )
+        """Create `web_users` and `web_tokens`, and add the columns added since."""
+
+        def create(session: Session) -> None:
+            connection = session.connection()
+            WebBase.metadata.create_all(connection, tables=tables_named("web_users", "web_tokens"))
+            for table, columns in WEB_ADDED_COLUMNS.items():
+                present = {c["name"] for c in inspect(connection).get_columns(table)}
+                for name, ddl in columns.items():
+                    if name not in present:
+                        connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+
+        run(self.engine, create, what="accounts")
 
     # --- users --------------------------------------------------------------------------------
 
@@ -207,19 +224,34 @@ class Accounts:
 
     # --- API tokens ---------------------------------------------------------------------------
 
-    def add_token(self, name: str) -> tuple[ApiToken, str]:
-        """Create a token; the secret comes back once and is never stored."""
+    def add_token(
+        self,
+        name: str,
+        scopes: Sequence[str] = LEGACY_SCOPES,
+        *,
+        expires_days: float | None = None,
+    ) -> tuple[ApiToken, str]:
+        """Create a token with `scopes` (intake, read, results), valid `expires_days` days
+        (None: until revoked); the secret comes back once and is never stored."""
         if not _TOKEN_NAME_RE.match(name):
             raise BadArgumentError(
                 f"{name!r} is not a token name",
                 hint="use letters, digits, dots, hyphens or underscores, e.g. ioffice",
             )
+        chosen = check_scopes(scopes)
+        if expires_days is not None and not 0 < expires_days <= 3650:
+            raise BadArgumentError(
+                f"--expires {expires_days:g}: not a number of days", hint="1 to 3650 days"
+            )
+        now = self._clock()
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = TokenRow(
             name=name,
             token_hash=hash_token(secret),
             prefix=secret[: len(TOKEN_PREFIX) + 6],
-            created_at=self._clock(),
+            created_at=now,
+            scopes=",".join(chosen),
+            expires_at=None if expires_days is None else now + dt.timedelta(days=expires_days),
         )
 
         def add(session: Session) -> ApiToken:
@@ -256,7 +288,7 @@ class Accounts:
         return run(self.engine, revoke, what="accounts")
 
     def token_by_secret(self, secret: str) -> ApiToken | None:
-        """The active token with this secret (and note its use), or None."""
+        """The active, unexpired token with this secret (and note its use), or None."""
         if not secret.startswith(TOKEN_PREFIX):
             return None
         digest = hash_token(secret)
@@ -265,14 +297,28 @@ class Accounts:
             row = session.execute(
                 select(TokenRow).where(TokenRow.token_hash == digest)
             ).scalar_one_or_none()
+            now = self._clock()
             if row is None or row.revoked_at is not None:
                 return None
-            now = self._clock()
+            if row.expires_at is not None and now >= row.expires_at:
+                return None
             if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
                 row.last_used_at = now
             return _token(row)
 
         return run(self.engine, find, what="accounts")
+
+
+def check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    """Known scopes in their declared order, without repeats; `BadArgumentError` otherwise."""
+    wanted = {s.strip().lower() for s in scopes if s.strip()}
+    unknown = sorted(wanted - set(SCOPES))
+    if unknown or not wanted:
+        raise BadArgumentError(
+            f"scope {unknown[0]!r} does not exist" if unknown else "a token needs a scope",
+            hint="--scope takes one or more of: " + ",".join(SCOPES),
+        )
+    return tuple(s for s in SCOPES if s in wanted)
 
 
 def _check_username(username: str) -> str:
@@ -323,4 +369,6 @@ def _token(row: TokenRow) -> ApiToken:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        scopes=tuple(row.scopes.split(",")) if row.scopes else LEGACY_SCOPES,
+        expires_at=row.expires_at,
     )

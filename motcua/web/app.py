@@ -126,13 +126,17 @@ def create_app(settings: Settings) -> FastAPI:
         intake,
         jobs,
         lifecycle,
+        public,
         reports,
         results,
         signing,
+        submissions,
     )
 
+    submissions.create_tables(services)
     for module in (
         auth,
+        submissions,
         intake,
         lifecycle,
         dossiers,
@@ -144,6 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
         signing,
         results,
         device_signing,
+        public,
     ):
         app.include_router(module.pages)
         app.include_router(module.api)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from fastapi import Request
 
-from motcua.web.permissions import EOFFICE, Permission, Role, allowed
+from motcua.web.permissions import EOFFICE, Permission, Role, allowed, scope_allows
 
 if TYPE_CHECKING:
     from motcua.settings import Settings
@@ -43,6 +43,7 @@ class Principal:
     role: str  # a Role value, or "eoffice" for tokens
     display_name: str
     user_id: int | None = None
+    scopes: tuple[str, ...] = ()  # a token's scopes (intake, read, results)
 
     @property
     def actor(self) -> str:
@@ -54,6 +55,9 @@ class Principal:
         return Role(self.role).label_vi if self.role in Role.__members__ else "Hệ thống e-office"
 
     def can(self, permission: Permission) -> bool:
+        """The role holds `permission`, and for a token one of its scopes grants it."""
+        if self.kind == "token" and not scope_allows(self.scopes, permission):
+            return False
         return allowed(self.role, permission)
 
 
@@ -98,7 +102,7 @@ def _lookup(request: Request) -> Principal | None:
         token = services.accounts.token_by_secret(secret.strip())
         if token is None:
             return None
-        return Principal("token", token.name, EOFFICE, token.name)
+        return Principal("token", token.name, EOFFICE, token.name, scopes=token.scopes)
     user_id = request.session.get("uid")
     if not isinstance(user_id, int):
         return None

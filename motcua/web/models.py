@@ -44,6 +44,16 @@ class TokenRow(WebBase):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    # Comma-separated scopes (intake, read, results); NULL: a token from before scopes
+    # (read, results). After `expires_at` the token opens nothing.
+    scopes: Mapped[str | None] = mapped_column(String(80))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+# Columns added to web tables after their first release; `Accounts.create_tables` adds them.
+WEB_ADDED_COLUMNS: dict[str, dict[str, str]] = {
+    "web_tokens": {"scopes": "VARCHAR(80)", "expires_at": "TIMESTAMP"},
+}
 
 
 class AuditRow(WebBase):

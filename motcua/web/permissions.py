@@ -2,12 +2,13 @@
 
 Every route names one `Permission` through the single dependency `motcua.web.auth.require`;
 this table is the only place that says who holds it. API tokens of the e-office system act as
-the pseudo-role `eoffice`, which exists only for tokens and only under `/api/`.
+the pseudo-role `eoffice`, which exists only for tokens and only under `/api/`, narrowed by the
+token's scopes (`SCOPE_PERMISSIONS`: `intake`, `read`, `results`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 
@@ -56,7 +57,8 @@ ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
     Permission.self_read: frozenset({_C, _L, _A, _M, EOFFICE}),
     Permission.dossiers_read: frozenset({_C, _L, _A, _M, EOFFICE}),
     Permission.dossiers_update: frozenset({_C, _M}),
-    Permission.dossiers_intake: frozenset({_C, _M}),
+    # tokens: with the `intake` scope (an online submission pushed in, then accepted)
+    Permission.dossiers_intake: frozenset({_C, _M, EOFFICE}),
     Permission.receipts_read: frozenset({_C, _M}),
     Permission.reports_read: frozenset({_L, _M, EOFFICE}),
     Permission.archive_read: frozenset({_A, _M, EOFFICE}),
@@ -69,6 +71,21 @@ ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
 }
 
 ALL_ROLES: tuple[str, ...] = (*[r.value for r in Role], EOFFICE)
+
+# What each scope of an API token lets it do, within what the `eoffice` role holds: a token
+# holds the union of its scopes. Tokens made before scopes existed read and fetch results.
+SCOPE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
+    "intake": frozenset({Permission.self_read, Permission.dossiers_intake}),
+    "read": frozenset({Permission.self_read, Permission.dossiers_read, Permission.reports_read,
+                       Permission.archive_read}),
+    "results": frozenset({Permission.self_read, Permission.results_read}),
+}  # fmt: skip
+SCOPES: tuple[str, ...] = tuple(SCOPE_PERMISSIONS)
+LEGACY_SCOPES: tuple[str, ...] = ("read", "results")
+
+
+def scope_allows(scopes: Iterable[str], permission: Permission) -> bool:
+    return any(permission in SCOPE_PERMISSIONS.get(s, frozenset()) for s in scopes)
 
 
 def allowed(role: str, permission: Permission) -> bool:

@@ -22,6 +22,7 @@ from motcua.web.audit import AuditLog
 from motcua.web.db import open_engine
 from motcua.web.jobs import JobRunner
 from motcua.web.journal_labels import JournalLabels
+from motcua.web.throttle import RateLimit
 from motcua.web.webhooks import WebhookTarget
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ class Services:
     accounts: Accounts
     jobs: JobRunner
     sign_in_throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    # The public status page, per client address: every lookup, and lookups of unknown tokens
+    # (someone trying tokens is stopped long before 80 random bits matter).
+    lookup_limit: RateLimit = field(default_factory=lambda: RateLimit(30, 60.0))
+    lookup_miss_limit: RateLimit = field(default_factory=lambda: RateLimit(10, 15 * 60.0))
 
     @property
     def engine(self) -> Engine:

@@ -124,3 +124,55 @@ class SignInThrottle:
 
 def _name(username: str) -> str:
     return username.strip().lower()
+
+
+class RateLimit:
+    """At most `limit` events per key in a moving window of `window` seconds (in memory, bounded
+    like `SignInThrottle`). `hit(key)` counts one and answers how long to wait (0: go on)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        *,
+        max_keys: int = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_keys = max_keys
+        self._clock = clock
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Count an event for `key`; > 0: refused, retry after so many seconds (not counted)."""
+        now = self._clock()
+        with self._lock:
+            times = self._recent(key, now)
+            if len(times) >= self.limit:
+                return max(times[0] + self.window - now, 0.001)
+            if key not in self._events and len(self._events) >= self.max_keys:
+                for other in list(self._events):
+                    self._recent(other, now)
+                if len(self._events) >= self.max_keys:
+                    return self.window  # full of live keys: refuse newcomers rather than grow
+            self._events.setdefault(key, times).append(now)
+            return 0.0
+
+    def blocked(self, key: str) -> float:
+        """Seconds `key` must still wait, without counting an event."""
+        now = self._clock()
+        with self._lock:
+            times = self._recent(key, now)
+            return max(times[0] + self.window - now, 0.001) if len(times) >= self.limit else 0.0
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._events.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._events[key]
+        return times

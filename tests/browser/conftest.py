@@ -54,10 +54,11 @@ def served(
     unused_port: Callable[[], int],
     pki: TestPki,
 ) -> Iterator[Served]:
-    """`motcua serve` on a free port, with a user of every role and the server-side keys."""
-    server = start_server(
-        tmp_path_factory.mktemp("browser"), s3_config, unused_port(), signing_env(pki)
-    )
+    """`motcua serve` on a free port, with a user of every role and the server-side keys; the
+    receipts' QR codes lead to this server's public status page."""
+    port = unused_port()
+    env = {**signing_env(pki), "MOTCUA_PUBLIC_STATUS_URL": f"http://127.0.0.1:{port}/"}
+    server = start_server(tmp_path_factory.mktemp("browser"), s3_config, port, env)
     yield server
     server.stop()
 

@@ -23,6 +23,7 @@ from dossiers.forms.results import render_result
 from dossiers.forms.words import date_words, number_words
 from dossiers.procedures import Catalogue
 from motcua.errors import BadArgumentError
+from motcua.pdfium import page_image
 
 CODE = "H40.29.10-260424-0007"
 CITIZEN = Citizen("Nguyễn Thị Hằng", "thôn Lệ Sơn 1, xã Hòa Tiến", "0905 123 456")
@@ -84,6 +85,62 @@ def test_receipt(tmp_path: Path, office: Office, catalogue: Catalogue) -> None:
     image = pdf[0].render(scale=200 / 72).to_pil()
     codes = zxingcpp.read_barcodes(image)
     assert [(c.format, c.text) for c in codes] == [(zxingcpp.BarcodeFormat.QRCode, CODE)]
+
+
+STATUS_URL = "https://tracuu.hoatien.gov.vn/tra-cuu/7KQ2M9XD4PAR3TWB"
+LOOKUP = "7KQ2-M9XD-4PAR-3TWB"
+
+
+def qr_texts(path: Path) -> list[str]:
+    """The QR codes decoded from the first page's pixels (200 dpi), as a phone would read them."""
+    image, _ = page_image(path, 0, dpi=200)
+    return [c.text for c in zxingcpp.read_barcodes(image)
+            if c.format == zxingcpp.BarcodeFormat.QRCode]  # fmt: skip
+
+
+def test_receipt_qr_opens_the_status_page(
+    tmp_path: Path, office: Office, catalogue: Catalogue
+) -> None:
+    out = tmp_path / "receipt.pdf"
+    render_receipt(
+        out,
+        office=office,
+        dossier_code=CODE,
+        citizen=CITIZEN,
+        procedure=catalogue.get("dang-ky-khai-sinh"),
+        received_kinds=["to-khai-khai-sinh", "cccd"],
+        received_at=dt.datetime(2026, 4, 24, 9, 5, tzinfo=VN_TZ),
+        due_date=dt.date(2026, 4, 24),
+        status_url=STATUS_URL,
+        lookup_code=LOOKUP,
+    )
+    assert qr_texts(out) == [STATUS_URL]
+    text = text_of(out)
+    assert f"Mã tra cứu hồ sơ {LOOKUP}" in text
+    assert (
+        "7. Tra cứu tình trạng hồ sơ: quét mã QR, hoặc vào https://tracuu.hoatien.gov.vn/tra-cuu "
+        f"và nhập mã tra cứu {LOOKUP}" in text
+    )
+    assert f"Mã hồ sơ: {CODE}" in text  # the code is still printed, only the QR changed
+
+
+def test_supplement_request_carries_the_status_qr(
+    tmp_path: Path, office: Office, catalogue: Catalogue
+) -> None:
+    out = tmp_path / "mau02.pdf"
+    render_supplement_request(
+        out,
+        office=office,
+        citizen=CITIZEN,
+        procedure=catalogue.get("xac-nhan-tinh-trang-hon-nhan"),
+        missing_kinds=["cccd"],
+        requested_on=dt.date(2026, 4, 24),
+        dossier_code=CODE,
+        status_url=STATUS_URL,
+        lookup_code=LOOKUP,
+    )
+    assert qr_texts(out) == [STATUS_URL]
+    assert f"Mã tra cứu hồ sơ {LOOKUP}" in text_of(out)
 
 
 def test_supplement_request(tmp_path: Path, office: Office, catalogue: Catalogue) -> None:

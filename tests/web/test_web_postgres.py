@@ -66,3 +66,30 @@ def test_the_app_on_postgres(pg_url: str, tmp_path: Path) -> None:
     archivist = sign_in(world.app, "archivist")
     assert archivist.get("/api/v1/audit/verify").json()["ok"] is True
     assert [e["action"] for e in archivist.get("/api/v1/audit").json()] == ["auth.login"] * 2
+
+
+def test_status_links_ratings_scoped_tokens_and_channels_on_postgres(
+    pg_url: str, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from flows import dossier as ops
+    from flows import public
+    from motcua.office import cli_actor
+
+    world = build_world(tmp_path / "home", catalog_url=pg_url)
+    svc = world.services
+    svc.register.create_tables()  # again: the added columns are there, nothing to add
+    svc.accounts.create_tables()
+    link = public.status_link(svc.core, world.signed.code)
+    assert link is not None and public.status_link(svc.core, world.signed.code) == link
+    citizen = TestClient(world.app)
+    assert citizen.get(f"/tra-cuu/{link.token}").status_code == 200
+    ops.mark_returned(svc.core, world.signed.code, actor=cli_actor())
+    public.rate(svc.core, world.signed.code, 5, "Tốt", actor=cli_actor(), via="desk")
+    with pytest.raises(Exception, match="đã được đánh giá"):
+        public.rate(svc.core, world.signed.code, 1, None, actor=cli_actor(), via="desk")
+    _, secret = svc.accounts.add_token("pg-intake", ["intake"], expires_days=1)
+    me = citizen.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert set(me["permissions"]) == {"self.read", "dossiers.intake"}
+    assert svc.register.get(world.complete.code).channel is None

@@ -126,6 +126,20 @@ def token_caller(fuzz_world: WebWorld) -> Caller:
     return Caller("eoffice", headers={"Authorization": f"Bearer {fuzz_world.token}"})
 
 
+@pytest.fixture(scope="module")
+def intake_token_caller(fuzz_world: WebWorld) -> Caller:
+    _, secret = services(fuzz_world.app).accounts.add_token("fuzz-intake", ["intake"])
+    return Caller("eoffice", headers={"Authorization": f"Bearer {secret}"})
+
+
+@pytest.fixture(scope="module")
+def all_scopes_token_caller(fuzz_world: WebWorld) -> Caller:
+    _, secret = services(fuzz_world.app).accounts.add_token(
+        "fuzz-all", ["intake", "read", "results"], expires_days=1
+    )
+    return Caller("eoffice", headers={"Authorization": f"Bearer {secret}"})
+
+
 def _spec() -> dict[str, Any]:
     """The app's OpenAPI spec, read at collection time from an app on a throw-away home.
 
@@ -190,6 +204,20 @@ def test_api_as_leader_session(case: Any, leader_caller: Caller, app: FastAPI) -
 @fuzz_settings
 def test_api_as_eoffice_token(case: Any, token_caller: Caller, app: FastAPI) -> None:
     token_caller.call(case, app)
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_api_as_intake_scoped_token(case: Any, intake_token_caller: Caller, app: FastAPI) -> None:
+    intake_token_caller.call(case, app)
+
+
+@schema.parametrize()
+@fuzz_settings
+def test_api_as_token_of_every_scope(
+    case: Any, all_scopes_token_caller: Caller, app: FastAPI
+) -> None:
+    all_scopes_token_caller.call(case, app)
 
 
 def test_spec_is_the_apps(app: FastAPI) -> None:

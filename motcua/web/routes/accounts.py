@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import flash, render
-from motcua.web.permissions import Permission
+from motcua.web.permissions import LEGACY_SCOPES, Permission
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/accounts", tags=["tài khoản"])
@@ -34,6 +34,8 @@ class TokenOut(BaseModel):
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    scopes: list[str]
+    expires_at: dt.datetime | None
 
 
 @api.get("/users", response_model=list[UserOut], summary="Local accounts")
@@ -60,6 +62,8 @@ def api_tokens(request: Request, principal: Admin) -> list[TokenOut]:
             created_at=t.created_at,
             last_used_at=t.last_used_at,
             revoked_at=t.revoked_at,
+            scopes=list(t.scopes),
+            expires_at=t.expires_at,
         )
         for t in services_of(request).accounts.tokens()
     ]
@@ -79,12 +83,19 @@ def _page(request: Request, new_token: dict[str, str] | None = None) -> Response
 
 @pages.post("/accounts/tokens")
 def create_token(
-    request: Request, principal: Admin, name: Annotated[str, Form(max_length=120)]
+    request: Request,
+    principal: Admin,
+    name: Annotated[str, Form(max_length=120)],
+    scope: Annotated[list[str] | None, Form()] = None,
+    expires_days: Annotated[float | None, Form(gt=0, le=3650)] = None,
 ) -> Response:
     services = services_of(request)
-    token, secret = services.accounts.add_token(name.strip())
+    token, secret = services.accounts.add_token(
+        name.strip(), scope or list(LEGACY_SCOPES), expires_days=expires_days
+    )
     services.audit.append(actor=principal.actor, action="token.created",
-                          target_kind="token", target_id=token.name)  # fmt: skip
+                          target_kind="token", target_id=token.name,
+                          details={"scopes": list(token.scopes)})  # fmt: skip
     # Shown once, in this response only: the secret is stored nowhere, not even in the session.
     return _page(request, new_token={"name": token.name, "secret": secret})
 

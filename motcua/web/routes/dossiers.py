@@ -388,6 +388,10 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "can_apologise": dossier.due_date is not None
             and dossier.status not in RESOLVED | CLOSED,
             "result_actions": _result_actions(services, principal, dossier),
+            # the citizen's rating at hand-over (routes.public), once the result was returned
+            "rating": services.core.ratings.get(dossier.code)
+            if dossier.status is Status.returned
+            else None,
         },
     )
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -57,7 +57,6 @@ from motcua.web.routes.dossiers import (
     shown_value,
     template_fields,
 )
-from motcua.web.routes.jobs import JobOut, job_out
 from motcua.web.services import Services
 
 __all__ = ["MAX_FILES", "api", "pages", "take_in"]
@@ -69,28 +68,6 @@ Taker = Annotated[Principal, Depends(require(Permission.dossiers_intake))]
 Reader = Annotated[Principal, Depends(require(Permission.dossiers_read))]
 
 PAGE_WIDTH = 1200  # pixels of a page image for review: readable, light on a tablet
-
-
-@api.post(
-    "",
-    status_code=202,
-    response_model=JobOut,
-    responses={202: {"headers": {"Location": {"description": "the job to poll",
-                                              "schema": {"type": "string"}}}}},
-    summary="Take a dossier in: upload the scans, run the intake flow as a job",
-)  # fmt: skip
-async def apitake_in(
-    request: Request,
-    principal: Taker,
-    files: Annotated[list[UploadFile], File(description="scans: PDF, JPEG, PNG, TIFF, WebP")],
-    procedure: Annotated[str, Form(max_length=120, description="procedure key")],
-    received_at: Annotated[
-        str | None, Form(max_length=40, description="ISO date-time; default now")
-    ] = None,
-) -> JSONResponse:
-    job = await take_in(services_of(request), principal, files, procedure, received_at)
-    body = job_out(job).model_dump(mode="json")
-    return JSONResponse(body, status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
 
 
 @pages.get("/dossiers/new")

@@ -18,6 +18,8 @@ pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/jobs", tags=["công việc"])
 
 Reader = Annotated[Principal, Depends(require(Permission.dossiers_read))]
+# Any principal; who may not read dossiers (an `intake`-scoped token) sees only its own jobs.
+Poller = Annotated[Principal, Depends(require(Permission.self_read))]
 
 
 class JobOut(BaseModel):
@@ -48,9 +50,16 @@ def _job(request: Request, job_id: str) -> Job:
     return job
 
 
-@api.get("/{job_id}", response_model=JobOut, summary="Status of a background job (poll it)")
-def api_job(request: Request, principal: Reader, job_id: str) -> JobOut:
-    return job_out(_job(request, job_id))
+@api.get(
+    "/{job_id}",
+    response_model=JobOut,
+    summary="Status of a background job (poll it); an intake-only token sees its own jobs",
+)
+def api_job(request: Request, principal: Poller, job_id: str) -> JobOut:
+    job = _job(request, job_id)
+    if not principal.can(Permission.dossiers_read) and job.actor != principal.actor:
+        raise NotFound(f"công việc {job_id}")  # not Forbidden: whose jobs exist is not theirs
+    return job_out(job)
 
 
 @pages.get("/jobs/{job_id}")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from dossiers.calendar import VN_TZ
-from dossiers.report import OnTimeReport, on_time_report
+from dossiers.report import Figures766, OnTimeReport, figures_766, on_time_report
+from dossiers.satisfaction import SatisfactionReport, summarise
 from motcua.errors import BadArgumentError
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import render
@@ -40,14 +41,36 @@ def _report(request: Request, date_from: dt.date | None, date_to: dt.date | None
     return on_time_report(register.list(received_to=end), date_from=start, date_to=end)
 
 
-@api.get("/on-time", summary="On-time statistics for a period (default: this month)")
+@api.get(
+    "/on-time",
+    summary="On-time statistics for a period (default: this month), with the citizens' "
+    "satisfaction given in it",
+)
 def api_on_time(
     request: Request,
     principal: ReportReader,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> dict[str, Any]:
-    return _report(request, date_from, date_to).to_json()
+    result = _report(request, date_from, date_to)
+    satisfaction = _satisfaction(request, result)
+    out = result.to_json()
+    out["satisfaction"] = satisfaction.to_json()
+    out["decision_766"] = _figures_766(request, result, satisfaction).to_json()
+    return out
+
+
+def _figures_766(
+    request: Request, result: OnTimeReport, satisfaction: SatisfactionReport
+) -> Figures766:
+    register = services_of(request).register
+    return figures_766(register.list(received_to=result.total.date_to), result,
+                       satisfaction_average=satisfaction.total.average)  # fmt: skip
+
+
+def _satisfaction(request: Request, result: OnTimeReport) -> SatisfactionReport:
+    ratings = services_of(request).core.ratings
+    return summarise(ratings.given_between(result.total.date_from, result.total.date_to))
 
 
 @pages.get("/reports/on-time")
@@ -64,6 +87,8 @@ def on_time_page(
         "report.html",
         {
             "r": result,
+            "sat": (sat := _satisfaction(request, result)),
+            "f766": _figures_766(request, result, sat),
             "names": {p.key: p.name for p in services.catalogue},
             "date_from": result.total.date_from.isoformat(),
             "date_to": result.total.date_to.isoformat(),

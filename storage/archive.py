@@ -31,13 +31,16 @@ from motcua.types import nfc
 from storage import fixity
 from storage.catalogue import Catalogue, CatalogueEntry, SearchHit, SearchQuery, searchable_text
 from storage.fixity import Finding, PdfChecker, RecordAudit, RetentionRefusedError
+from storage.locks import RecordBusyError, RecordLocks
 from storage.objects import (
     Buckets,
     Listing,
     ObjectStore,
     ObjectVersion,
+    OverwriteRefusedError,
     RetryPolicy,
     content_type,
+    overwrite_refused,
     sha256_file,
 )
 from storage.policy import ExpectedBucket
@@ -123,6 +126,7 @@ class Archive:
         self.single_put_limit = single_put_limit
         self.upload_threads = upload_threads
         self.payload_threads = payload_threads
+        self.locks = RecordLocks(catalogue.engine)
         self.store = ObjectStore(
             s3,
             buckets or Buckets(),
@@ -306,8 +310,19 @@ class Archive:
                 sha_hex, size = sha256_file(path)
                 hashed.append(_Payload(name, path, sha_hex, size, None))
         record_id = record_id_for(info, [(p.name, p.sha256) for p in hashed])
-        prefix = record_prefix(record_id)
         self.ensure_buckets()
+        # one put of a record at a time: the listing below is then the truth until it ends
+        with self.locks.hold(record_id):
+            return self._put_locked(record_id, info, retention_class, hashed)
+
+    def _put_locked(
+        self,
+        record_id: str,
+        info: RecordInfo,
+        retention_class: RetentionClass,
+        hashed: list[_Payload],
+    ) -> PutResult:
+        prefix = record_prefix(record_id)
         listing = self.listing(record_id)
         if listing.archived(MANIFEST) is not None:
             log.info("record %s is archived already", record_id)
@@ -326,7 +341,7 @@ class Archive:
         def upload(item: _Payload) -> PayloadFile:
             name, path, sha_hex, size = item.name, item.path, item.sha256, item.size
             key = f"{prefix}data/{name}"
-            version = self.store.existing(key, sha_hex) if listing.has(f"data/{name}") else None
+            version = self._already(listing, f"data/{name}", key, sha_hex)
             if version is None:
                 if size <= self.single_put_limit:
                     if item.data is not None:  # hashed from these bytes a moment ago
@@ -366,7 +381,7 @@ class Archive:
         def upload_tag(item: tuple[str, bytes]) -> None:
             name, data = item
             key = prefix + name
-            if listing.has(name) and self.store.existing(key, hashlib.sha256(data).hexdigest()):
+            if self._already(listing, name, key, hashlib.sha256(data).hexdigest()):
                 return
             mime = "application/json" if name.endswith(".json") else "text/plain"
             self.store.put_bytes(key, data, retention, mime + "; charset=utf-8")
@@ -377,6 +392,17 @@ class Archive:
         log.info("archived record %s (%d files)", record_id, len(payload))
         self.catalogue.upsert([self._entry(record_id, None, metadata, info.text)])
         return PutResult(record_id, True, tuple(payload))
+
+    def _already(self, listing: Listing, name: str, key: str, sha_hex: str) -> str | None:
+        """The version of `name` holding these bytes from an interrupted put, None when the
+        record has no such object; other bytes, or a delete marker over the archived version,
+        are refused: a retained object is never written over."""
+        if not listing.has(name):
+            return None
+        version = self.store.existing(key, sha_hex)
+        if version is None:
+            raise overwrite_refused(key)
+        return version
 
     def _concurrently(
         self, fn: Callable[[A], R], items: Sequence[A], threads: int | None = None
@@ -499,9 +525,11 @@ __all__ = [
     "Finding",
     "Leftover",
     "ObjectVersion",
+    "OverwriteRefusedError",
     "PdfChecker",
     "PutResult",
     "RecordAudit",
+    "RecordBusyError",
     "RetentionRefusedError",
     "RetryPolicy",
 ]

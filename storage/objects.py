@@ -110,6 +110,19 @@ def transient(exc: BaseException) -> bool:
     return isinstance(exc, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError)
 
 
+class OverwriteRefusedError(CheckFailedError):
+    """A write would put a new version over an archived (retained) one; nothing was sent."""
+
+
+def overwrite_refused(key: str) -> OverwriteRefusedError:
+    return OverwriteRefusedError(
+        f"{key}: đã có bản lưu trữ được bảo quản, không ghi đè (an archived version is "
+        "retained under this key; motcua refuses to write another over it)",
+        hint="a record is never changed in place: renewal and repair write a new version "
+        "on purpose (new_version=True); otherwise run `motcua archive verify`",
+    )
+
+
 class _HashingReader:
     """Wraps a file: hashes what the SDK reads, so the digest is of the bytes sent."""
 
@@ -395,6 +408,17 @@ class ObjectStore:
         stored = (stat.metadata or {}).get("x-amz-meta-sha256")
         return stored == sha_hex, stat.version_id
 
+    def refuse_overwrite(self, key: str, sha_hex: str) -> str | None:
+        """Before writing `key`: the version id when it already holds these bytes (nothing to
+        write), None when it holds nothing; a different version is refused, not overwritten."""
+        stored = self.call(f"checking {key}", lambda: self._landed(key, sha_hex))
+        landed, version = stored
+        if landed:
+            return version
+        if version is None:
+            return None
+        raise overwrite_refused(key)
+
     # -- writing ---------------------------------------------------------------------------
 
     def put_bytes(
@@ -404,12 +428,19 @@ class ObjectStore:
         retention: Retention,
         mime: str,
         sha_hex: str | None = None,
+        *,
+        new_version: bool = False,
     ) -> tuple[str | None, str]:
         """Single PUT with the SHA-256 sent for the server to check; returns (version, sha).
 
-        `sha_hex` is the digest already computed over these very bytes, if any."""
+        `sha_hex` is the digest already computed over these very bytes, if any. A key that
+        holds other bytes is refused (`OverwriteRefusedError`) unless `new_version`."""
         sha_hex = sha_hex or hashlib.sha256(data).hexdigest()
         sha_b64 = base64.b64encode(bytes.fromhex(sha_hex)).decode()
+        if not new_version:
+            already = self.refuse_overwrite(key, sha_hex)
+            if already is not None:
+                return already, sha_hex
 
         attempts = 0
 
@@ -451,9 +482,21 @@ class ObjectStore:
         return self.call(f"uploading {key}", send), sha_hex
 
     def put_large(
-        self, key: str, path: Path, expected: str, size: int, retention: Retention
+        self,
+        key: str,
+        path: Path,
+        expected: str,
+        size: int,
+        retention: Retention,
+        *,
+        new_version: bool = False,
     ) -> str | None:
-        """Multipart upload hashing the bytes sent, then read back and compared."""
+        """Multipart upload hashing the bytes sent, then read back and compared; refused over
+        other bytes as `put_bytes` is."""
+        if not new_version:
+            already = self.refuse_overwrite(key, expected)
+            if already is not None:
+                return already
 
         def send() -> str | None:
             with open(path, "rb") as fh:
@@ -509,8 +552,10 @@ __all__ = [
     "Listing",
     "ObjectStore",
     "ObjectVersion",
+    "OverwriteRefusedError",
     "RetryPolicy",
     "content_type",
+    "overwrite_refused",
     "sha256_file",
     "transient",
 ]

@@ -338,6 +338,9 @@ class Archive:
             )
         retention = self._retention(retention_class, now)
 
+        # What the listing (taken under the lock) does not hold was checked absent: no HEAD
+        # before each PUT; what it holds is compared by `_already`, and other bytes refused.
+
         def upload(item: _Payload) -> PayloadFile:
             name, path, sha_hex, size = item.name, item.path, item.sha256, item.size
             key = f"{prefix}data/{name}"
@@ -346,19 +349,26 @@ class Archive:
                 if size <= self.single_put_limit:
                     if item.data is not None:  # hashed from these bytes a moment ago
                         version, sent = self.store.put_bytes(
-                            key, item.data, retention, content_type(name), sha_hex
+                            key,
+                            item.data,
+                            retention,
+                            content_type(name),
+                            sha_hex,
+                            checked_absent=True,
                         )
                     else:
                         data = path.read_bytes()
                         version, sent = self.store.put_bytes(
-                            key, data, retention, content_type(name)
+                            key, data, retention, content_type(name), checked_absent=True
                         )
                     if sent != sha_hex:
                         raise InputFileError(
                             path, "changed while it was being archived", hint="archive it again"
                         )
                 else:
-                    version = self.store.put_large(key, path, sha_hex, size, retention)
+                    version = self.store.put_large(
+                        key, path, sha_hex, size, retention, checked_absent=True
+                    )
             return PayloadFile(name=name, size=size, sha256=sha_hex, version_id=version)
 
         # Two payload files at a time (three or more made the embedded server slower per byte
@@ -384,7 +394,9 @@ class Archive:
             if self._already(listing, name, key, hashlib.sha256(data).hexdigest()):
                 return
             mime = "application/json" if name.endswith(".json") else "text/plain"
-            self.store.put_bytes(key, data, retention, mime + "; charset=utf-8")
+            self.store.put_bytes(
+                key, data, retention, mime + "; charset=utf-8", checked_absent=True
+            )
 
         # The tag files concurrently, and only when all are stored, the manifest.
         self._concurrently(upload_tag, [(n, d) for n, d in tag_files.items() if n != MANIFEST])

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,10 +65,20 @@ class RecordLocks:
         self._created = False
 
     def _ensure(self) -> None:
-        if not self._created:
-            with self.engine.begin() as conn:
-                _metadata.create_all(conn)
-            self._created = True
+        if self._created:
+            return
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    _metadata.create_all(conn)
+                break
+            except SQLAlchemyError:
+                # another process created the table in the same instant (PostgreSQL: duplicate
+                # type; SQLite: database locked): it exists now, or the next try says why not
+                if attempt == 4:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        self._created = True
 
     def _insert(self, record_id: str, holder: str) -> bool:
         try:

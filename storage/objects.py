@@ -430,14 +430,17 @@ class ObjectStore:
         sha_hex: str | None = None,
         *,
         new_version: bool = False,
+        checked_absent: bool = False,
     ) -> tuple[str | None, str]:
         """Single PUT with the SHA-256 sent for the server to check; returns (version, sha).
 
         `sha_hex` is the digest already computed over these very bytes, if any. A key that
-        holds other bytes is refused (`OverwriteRefusedError`) unless `new_version`."""
+        holds other bytes is refused (`OverwriteRefusedError`) unless `new_version`;
+        `checked_absent` says the caller listed the key as absent under the record's lock
+        (`Archive.put`), which spares a HEAD per object."""
         sha_hex = sha_hex or hashlib.sha256(data).hexdigest()
         sha_b64 = base64.b64encode(bytes.fromhex(sha_hex)).decode()
-        if not new_version:
+        if not (new_version or checked_absent):
             already = self.refuse_overwrite(key, sha_hex)
             if already is not None:
                 return already, sha_hex
@@ -490,10 +493,11 @@ class ObjectStore:
         retention: Retention,
         *,
         new_version: bool = False,
+        checked_absent: bool = False,
     ) -> str | None:
         """Multipart upload hashing the bytes sent, then read back and compared; refused over
         other bytes as `put_bytes` is."""
-        if not new_version:
+        if not (new_version or checked_absent):
             already = self.refuse_overwrite(key, expected)
             if already is not None:
                 return already

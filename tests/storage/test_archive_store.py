@@ -163,7 +163,7 @@ def test_retained_versions_cannot_be_deleted_or_shortened(
     assert retention.retain_until_date.year >= dt.date.today().year + 69
 
     with (
-        caplog.at_level(logging.WARNING, logger="storage.archive"),
+        caplog.at_level(logging.WARNING, logger="storage.fixity"),
         pytest.raises(RetentionRefusedError),
     ):
         archive.delete_record(record.record_id)
@@ -327,7 +327,7 @@ def test_unreachable_server_is_retried_then_reported(
     )
     files = _files(tmp_path)[:1]
     with (
-        caplog.at_level(logging.WARNING, logger="storage.archive"),
+        caplog.at_level(logging.WARNING, logger="storage.objects"),
         pytest.raises(ServiceUnavailableError, match="after 3 attempts"),
     ):
         archive.put(files, _info(files))

@@ -1,17 +1,18 @@
 """The catalogue: a searchable cache of the archive's records (SQLAlchemy; SQLite or PostgreSQL).
 
-Everything here can be rebuilt from the object store (`Archive.reindex`). Search matches the
-query exactly (NFC, case-insensitive) and diacritic-folded (`nguyen thi hang` finds `Nguyễn Thị
-Hằng`, `đ` → `d`); exact matches rank first. SQLite uses FTS5, PostgreSQL full-text search
-(`simple` configuration over the NFC and the folded text, GIN-indexed); `SearchBackend` hides
-the difference.
+Everything here can be rebuilt from the object store (`Archive.reindex`). Every word of a query
+must match, and a phrase in double quotes must match side by side (`storage.query`); words match
+exactly (NFC, case-insensitive) or diacritic-folded (`nguyen thi hang` finds `Nguyễn Thị Hằng`,
+`đ` → `d`). Hits come in tiers, each ranked by relevance: the words with their diacritics and
+side by side as typed, then with their diacritics anywhere, then folded side by side, then folded
+anywhere. SQLite uses FTS5, PostgreSQL full-text search (`simple` configuration over the NFC and
+the folded text, GIN-indexed); `SearchBackend` hides the difference.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from motcua.errors import ConfigurationError, ServiceUnavailableError
 from motcua.types import fold, nfc
+from storage.query import ParsedQuery, Term, fts5_expression, make_snippet, parse_query
 
 _metadata = MetaData()
 
@@ -116,9 +118,30 @@ class SearchHit:
     record_id: str
     dossier_code: str
     title: str
-    snippet: str
+    snippet: str  # the record's own words around the match, matched words in [brackets]
     exact: bool  # the NFC words matched, not only their folded forms
     rank: int  # 1 = best
+    snippet_html: str = ""  # the same, HTML-escaped, matched words in <mark>…</mark>
+    phrase: bool = False  # the words stand side by side in the order typed
+
+
+@dataclass(frozen=True)
+class _Tier:
+    """One pass of a search: these terms, in the exact or the folded spelling."""
+
+    terms: tuple[Term, ...]
+    folded: bool
+    phrase: bool
+
+
+def _tiers(parsed: ParsedQuery) -> list[_Tier]:
+    """Exact before folded; within each, the words side by side as typed before anywhere."""
+    tiers = []
+    for folded in (False, True):
+        if len(parsed.terms) > 1:
+            tiers.append(_Tier((parsed.as_one_phrase(),), folded, True))
+        tiers.append(_Tier(parsed.terms, folded, len(parsed.terms) == 1))
+    return tiers
 
 
 def searchable_text(entry_metadata: dict[str, Any], fulltext: str) -> str:
@@ -144,10 +167,6 @@ def searchable_text(entry_metadata: dict[str, Any], fulltext: str) -> str:
     return nfc("\n".join(p for p in parts if p))
 
 
-def _words(query: str) -> list[str]:
-    return [w for w in query.split() if any(ch.isalnum() for ch in w)]
-
-
 class SearchBackend(Protocol):
     """What differs between databases: the full-text index and the matching query."""
 
@@ -156,8 +175,10 @@ class SearchBackend(Protocol):
     def unindex(self, conn: Connection, doc_ids: Sequence[int]) -> None: ...
     def clear(self, conn: Connection) -> None: ...
     def matches(
-        self, conn: Connection, words: list[str], filters: list[Any], limit: int
-    ) -> list[tuple[int, bool]]: ...
+        self, conn: Connection, tier: _Tier, filters: list[Any], skip: Sequence[int], limit: int
+    ) -> list[int]:
+        """The best `limit` records matching every term of `tier`, best first, except `skip`."""
+        ...
 
 
 class SqliteFts5:
@@ -187,40 +208,23 @@ class SqliteFts5:
     def clear(self, conn: Connection) -> None:
         conn.exec_driver_sql("DELETE FROM archive_fts")
 
-    @staticmethod
-    def _fts_query(column: str, words: list[str]) -> str:
-        phrases = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        return f"{{{column}}} : ({phrases})"
-
     def matches(
-        self, conn: Connection, words: list[str], filters: list[Any], limit: int
-    ) -> list[tuple[int, bool]]:
-        found: list[tuple[int, bool]] = []
-        seen: set[int] = set()
-        exact_words = [nfc(w).casefold() for w in words]
-        folded_words = [fold(w) for w in words]
-        for column, query_words, exact in (
-            ("exact", exact_words, True),
-            ("folded", folded_words, False),
-        ):
-            fts = text(
-                "SELECT rowid AS doc_id, rank FROM archive_fts WHERE archive_fts MATCH :q"
-            ).columns(doc_id=Integer, rank=Integer)
-            sub = fts.subquery("fts")
-            stmt = (
-                select(sub.c.doc_id)
-                .join(records, records.c.doc_id == sub.c.doc_id)
-                .where(*filters)
-                .order_by(sub.c.rank)
-                .limit(limit + len(seen))
-            )
-            for (doc_id,) in conn.execute(stmt, {"q": self._fts_query(column, query_words)}):
-                if doc_id not in seen:
-                    seen.add(doc_id)
-                    found.append((doc_id, exact))
-            if len(found) >= limit:  # exact hits rank first: folded ones would not show
-                break
-        return found[:limit]
+        self, conn: Connection, tier: _Tier, filters: list[Any], skip: Sequence[int], limit: int
+    ) -> list[int]:
+        column = "folded" if tier.folded else "exact"
+        fts = text(
+            "SELECT rowid AS doc_id, rank FROM archive_fts WHERE archive_fts MATCH :q"
+        ).columns(doc_id=Integer, rank=Integer)
+        sub = fts.subquery("fts")
+        stmt = (
+            select(sub.c.doc_id)
+            .join(records, records.c.doc_id == sub.c.doc_id)
+            .where(*filters, *([records.c.doc_id.not_in(skip)] if skip else []))
+            .order_by(sub.c.rank)
+            .limit(limit)
+        )
+        q = fts5_expression(tier.terms, column, tier.folded)
+        return [int(doc_id) for (doc_id,) in conn.execute(stmt, {"q": q})]
 
 
 class PostgresFullText:
@@ -247,52 +251,27 @@ class PostgresFullText:
         return None
 
     def matches(
-        self, conn: Connection, words: list[str], filters: list[Any], limit: int
-    ) -> list[tuple[int, bool]]:
-        exact_q = func.plainto_tsquery(
-            literal_column("'simple'::regconfig"), " ".join(nfc(w).casefold() for w in words)
-        )
-        folded_q = func.plainto_tsquery(
-            literal_column("'simple'::regconfig"), " ".join(fold(w) for w in words)
-        )
-        tsv_exact: ColumnElement[Any] = literal_column("archive_records.tsv_exact")
-        tsv_folded: ColumnElement[Any] = literal_column("archive_records.tsv_folded")
-        is_exact = tsv_exact.op("@@")(exact_q)
+        self, conn: Connection, tier: _Tier, filters: list[Any], skip: Sequence[int], limit: int
+    ) -> list[int]:
+        simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+        # each term parsed by PostgreSQL itself, as the indexed text was: `phraseto_tsquery`
+        # keeps a term's words side by side, `&&` ANDs the terms
+        query: ColumnElement[Any] | None = None
+        for term in tier.terms:
+            part = func.phraseto_tsquery(simple, term.text(tier.folded))
+            query = part if query is None else query.op("&&")(part)
+        assert query is not None
+        column = "tsv_folded" if tier.folded else "tsv_exact"
+        tsv: ColumnElement[Any] = literal_column(f"archive_records.{column}")
         stmt = (
-            select(records.c.doc_id, is_exact.label("exact"))
-            .where(tsv_folded.op("@@")(folded_q), *filters)
-            .order_by(is_exact.desc(), func.ts_rank(tsv_folded, folded_q).desc())
+            select(records.c.doc_id)
+            .where(
+                tsv.op("@@")(query), *filters, *([records.c.doc_id.not_in(skip)] if skip else [])
+            )
+            .order_by(func.ts_rank(tsv, query).desc(), records.c.doc_id)
             .limit(limit)
         )
-        return [(int(doc_id), bool(exact)) for doc_id, exact in conn.execute(stmt)]
-
-
-_EDGE_RE = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
-
-
-def _snippet(text_nfc: str, words: list[str], width: int = 12) -> str:
-    """A window of the record's own words around the first match, matches in [brackets]."""
-    tokens = text_nfc.split()
-    if not tokens:
-        return ""
-    wanted = {fold(w) for w in words}
-
-    def mark(token: str) -> tuple[bool, str]:
-        match = _EDGE_RE.match(token)
-        lead, core, trail = match.groups() if match else ("", token, "")
-        if core and fold(core) in wanted:
-            return True, f"{lead}[{core}]{trail}"
-        return False, token
-
-    marked = [mark(t) for t in tokens]
-    hit = next((i for i, (is_hit, _) in enumerate(marked) if is_hit), None)
-    if hit is None:
-        return " ".join(tokens[:width])
-    start = max(0, hit - width // 3)
-    window = [text for _, text in marked[start : start + width]]
-    return (
-        ("… " if start else "") + " ".join(window) + (" …" if start + width < len(tokens) else "")
-    )
+        return [int(doc_id) for (doc_id,) in conn.execute(stmt)]
 
 
 class Catalogue:
@@ -468,11 +447,17 @@ class Catalogue:
                     )
                 )
             )
-        words = _words(query.text)
+        parsed = parse_query(query.text)
         limit = max(1, query.limit)
         with self.engine.connect() as conn:
-            if words:
-                found = self.backend.matches(conn, words, filters, limit)
+            found: list[tuple[int, _Tier | None]] = []
+            if parsed:
+                for tier in _tiers(parsed):
+                    seen = [doc_id for doc_id, _ in found]
+                    more = self.backend.matches(conn, tier, filters, seen, limit - len(found))
+                    found += [(doc_id, tier) for doc_id in more]
+                    if len(found) >= limit:  # the later tiers rank below: they would not show
+                        break
             else:
                 stmt = (
                     select(records.c.doc_id)
@@ -480,7 +465,7 @@ class Catalogue:
                     .order_by(records.c.archived_at.desc(), records.c.doc_id.desc())
                     .limit(limit)
                 )
-                found = [(int(row[0]), True) for row in conn.execute(stmt)]
+                found = [(int(row[0]), None) for row in conn.execute(stmt)]
             if not found:
                 return []
             rows = {
@@ -496,17 +481,19 @@ class Catalogue:
                 )
             }
         hits = []
-        for rank, (doc_id, exact) in enumerate(found, 1):
+        for rank, (doc_id, hit_tier) in enumerate(found, 1):
             row = rows[doc_id]
-            body = row.search_text
+            snippet = make_snippet(row.search_text, parsed.terms)
             hits.append(
                 SearchHit(
                     record_id=row.record_id,
                     dossier_code=row.dossier_code,
                     title=row.title,
-                    snippet=_snippet(body, words) if words else " ".join(body.split()[:12]),
-                    exact=exact,
+                    snippet=snippet.text,
+                    exact=hit_tier is None or not hit_tier.folded,
                     rank=rank,
+                    snippet_html=snippet.html,
+                    phrase=hit_tier is not None and hit_tier.phrase,
                 )
             )
         return hits

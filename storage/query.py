@@ -11,9 +11,11 @@ the snippet functions here mark the words of a hit in the record's own spelling.
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from motcua.types import fold, nfc
 
@@ -112,19 +114,37 @@ class Snippet:
     html: str  # HTML-escaped, matched words in <mark>…</mark>
 
 
-def _spans(
-    text: str, terms: tuple[Term, ...]
-) -> tuple[list[re.Match[str]], list[tuple[int, int, int]]]:
+# Folding character by character keeps every offset (NFC Vietnamese letters are one code point
+# each), so the terms are found in the folded text by regular expressions and marked at the
+# same places in the record's own text.
+_FOLD_TABLE = str.maketrans(
+    {
+        chr(code): fold(chr(code))
+        for code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]
+        if len(fold(chr(code))) == 1
+    }
+)
+
+_Span = tuple[int, int, int]  # first token, last token, term index
+
+
+@lru_cache(maxsize=1024)
+def _term_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![^\W_])" + r"[\W_]+".join(map(re.escape, words)) + r"(?![^\W_])")
+
+
+def _spans(text: str, terms: tuple[Term, ...]) -> tuple[list[re.Match[str]], list[_Span]]:
     """The text's tokens, and where each term occurs among them."""
     tokens = list(_TOKEN_RE.finditer(text))
-    folded = [fold(t.group()) for t in tokens]
+    folded = text.lower().translate(_FOLD_TABLE)
+    starts = [t.start() for t in tokens]
     spans = []
-    for index, term in enumerate(terms):
-        size = len(term.folded)
-        first = term.folded[0]
-        for i, word in enumerate(folded):
-            if word == first and tuple(folded[i : i + size]) == term.folded:
-                spans.append((i, i + size - 1, index))
+    if len(folded) == len(text):  # else a letter whose lower case is longer (`İ`): no marks
+        for index, term in enumerate(terms):
+            for match in _term_pattern(term.folded).finditer(folded):
+                first = bisect.bisect_left(starts, match.start())
+                last = bisect.bisect_right(starts, match.end() - 1) - 1
+                spans.append((first, last, index))
     spans.sort()
     return tokens, spans
 

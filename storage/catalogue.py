@@ -3,11 +3,12 @@
 Everything here can be rebuilt from the object store (`Archive.reindex`). Every word of a query
 must match, and a phrase in double quotes must match side by side (`storage.query`); words match
 exactly (NFC, case-insensitive) or diacritic-folded (`nguyen thi hang` finds `Nguyễn Thị Hằng`,
-`đ` → `d`). Hits come in tiers: the words with their diacritics and side by side as typed, then
-with their diacritics anywhere, then folded side by side, then folded anywhere; within a tier the
-newest archived first (catalogue order, which both indexes walk without scoring). SQLite uses
-FTS5, PostgreSQL full-text search (`simple` configuration over the NFC and the folded text,
-GIN-indexed); `SearchBackend` hides the difference.
+`đ` → `d`). Hits come in tiers: the words with their diacritics and side by side as typed (not
+when the query quotes a phrase itself), then with their diacritics anywhere, then folded side by
+side, then folded anywhere; within a tier the newest archived first (catalogue order, which both
+indexes walk without scoring every match: p95 under 50 ms at 100k records, bench/archive.py).
+SQLite uses FTS5, PostgreSQL full-text search (`simple` configuration over the NFC and the
+folded text, GIN-indexed); `SearchBackend` hides the difference.
 """
 
 from __future__ import annotations
@@ -135,14 +136,17 @@ class _Tier:
     terms: tuple[Term, ...]
     folded: bool
     phrase: bool
+    ranking_only: bool = False  # every word as typed, side by side: a bounded look may do
 
 
 def _tiers(parsed: ParsedQuery) -> list[_Tier]:
-    """Exact before folded; within each, the words side by side as typed before anywhere."""
+    """Exact before folded; within each, the words side by side as typed before anywhere
+    (unless the query quotes a phrase: then it said itself which words go together)."""
     tiers = []
+    as_typed = len(parsed.terms) > 1 and not any(t.quoted for t in parsed.terms)
     for folded in (False, True):
-        if len(parsed.terms) > 1:
-            tiers.append(_Tier((parsed.as_one_phrase(),), folded, True))
+        if as_typed:
+            tiers.append(_Tier((parsed.as_one_phrase(),), folded, True, ranking_only=True))
         tiers.append(_Tier(parsed.terms, folded, len(parsed.terms) == 1))
     return tiers
 
@@ -264,24 +268,70 @@ class PostgresFullText:
         self, conn: Connection, tier: _Tier, filters: list[Any], skip: Sequence[int], limit: int
     ) -> list[int]:
         simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
-        # each term parsed by PostgreSQL itself, as the indexed text was: `phraseto_tsquery`
-        # keeps a term's words side by side, `&&` ANDs the terms
-        query: ColumnElement[Any] | None = None
-        for term in tier.terms:
-            part = func.phraseto_tsquery(simple, term.text(tier.folded))
-            query = part if query is None else query.op("&&")(part)
-        assert query is not None
+
+        def all_of(build: Any) -> ColumnElement[Any]:
+            # each term parsed by PostgreSQL itself, as the indexed text was; `&&` ANDs them
+            parts = [build(simple, term.text(tier.folded)) for term in tier.terms]
+            query: ColumnElement[Any] = parts[0]
+            for part in parts[1:]:
+                query = query.op("&&")(part)
+            return query
+
+        words, phrases = all_of(func.plainto_tsquery), all_of(func.phraseto_tsquery)
         column = "tsv_folded" if tier.folded else "tsv_exact"
         tsv: ColumnElement[Any] = literal_column(f"archive_records.{column}")
-        stmt = (
-            select(records.c.doc_id)
-            .where(
-                tsv.op("@@")(query), *filters, *([records.c.doc_id.not_in(skip)] if skip else [])
+        where = [tsv.op("@@")(words), *filters, *([records.c.doc_id.not_in(skip)] if skip else [])]
+        side_by_side = any(len(term.exact) > 1 for term in tier.terms)
+        # Newest first, as on SQLite, in two looks. First the newest records, walking the
+        # primary key backwards: a common word or phrase fills the page there and stops the
+        # walk early. Then, if the page is not full, the rest through the GIN index (`+ 0`
+        # keeps the planner off the backward walk, which would test every row for a rare name:
+        # seconds at 100k records).
+        top = conn.execute(select(func.max(records.c.doc_id))).scalar()
+        if top is None:
+            return []
+        floor = int(top) - self.recent_window
+        found: list[int] = []
+        for part, key in (
+            (records.c.doc_id > floor, records.c.doc_id),
+            (records.c.doc_id <= floor, records.c.doc_id + 0),
+        ):
+            stmt = self._newest(
+                [*where, part], key, tsv, phrases if side_by_side else None, tier.ranking_only
             )
-            .order_by(records.c.doc_id.desc())  # newest first, as on SQLite
-            .limit(limit)
+            found += [int(row[0]) for row in conn.execute(stmt.limit(limit - len(found)))]
+            if len(found) >= limit:
+                break
+        return found
+
+    recent_window = 3000  # records looked at by the first, backward walk
+    ranking_candidates = 2000  # the newest records holding every word, for the as-typed tier
+
+    def _newest(
+        self,
+        where: list[Any],
+        key: Any,
+        tsv: ColumnElement[Any],
+        phrases: ColumnElement[Any] | None,
+        ranking_only: bool,
+    ) -> Any:
+        newest = key.label("newest")
+        if phrases is None:
+            return select(records.c.doc_id).where(*where).order_by(newest.desc())
+        # Side by side is a second look at each record's positions: only at the newest
+        # candidates until enough pass (`OFFSET 0` keeps it out of the index scan, which would
+        # look at every candidate: a common phrase is in most records). The as-typed tier only
+        # ranks, and its words are often common ones: it looks at the newest candidates only.
+        candidates = select(records.c.doc_id, newest, tsv.label("tsv")).where(*where)
+        candidates = candidates.order_by(newest.desc())
+        if ranking_only:
+            candidates = candidates.limit(self.ranking_candidates)
+        ordered = candidates.offset(0).subquery("candidates")
+        return (
+            select(ordered.c.doc_id, ordered.c.newest)
+            .where(ordered.c.tsv.op("@@")(phrases))
+            .order_by(ordered.c.newest.desc())
         )
-        return [int(doc_id) for (doc_id,) in conn.execute(stmt)]
 
 
 class Catalogue:

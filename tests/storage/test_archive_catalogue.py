@@ -168,12 +168,11 @@ def test_quoted_phrase_needs_its_words_side_by_side(catalogue: Catalogue) -> Non
     hits = catalogue.search(SearchQuery('"ngo van huy"'))
     assert [h.record_id for h in hits] == ["r-name"]
     assert hits[0].phrase and not hits[0].exact
-    # a phrase and a word: the phrase side by side, the word anywhere (all three words in the
-    # order typed rank first)
-    assert [h.record_id for h in catalogue.search(SearchQuery('"văn huy" ngô'))] == [
+    # a phrase and a word: the phrase side by side, the word anywhere
+    assert {h.record_id for h in catalogue.search(SearchQuery('"văn huy" ngô'))} == {
         "r-order",
         "r-name",
-    ]
+    }
     assert catalogue.search(SearchQuery('"huy ngo" nộp')) == []
     # an unclosed quote runs to the end of the query
     assert [h.record_id for h in catalogue.search(SearchQuery('"Ngô Văn Huy'))] == ["r-name"]

@@ -282,18 +282,18 @@ class PostgresFullText:
         tsv: ColumnElement[Any] = literal_column(f"archive_records.{column}")
         where = [tsv.op("@@")(words), *filters, *([records.c.doc_id.not_in(skip)] if skip else [])]
         side_by_side = any(len(term.exact) > 1 for term in tier.terms)
-        # Newest first, as on SQLite, in two looks. First the newest records, walking the
-        # primary key backwards: a common word or phrase fills the page there and stops the
-        # walk early. Then, if the page is not full, the rest through the GIN index (`+ 0`
-        # keeps the planner off the backward walk, which would test every row for a rare name:
-        # seconds at 100k records).
+        # Newest first, as on SQLite, in two looks through the GIN index, which finds the
+        # records holding every word without reading them: first among the newest records (a
+        # common word fills the page there, and only those few rows are read), then, if the
+        # page is not full, among the rest. `+ 0` keeps the planner off a backward walk of the
+        # primary key, which reads every row for a rare name (seconds at 100k records).
         top = conn.execute(select(func.max(records.c.doc_id))).scalar()
         if top is None:
             return []
         floor = int(top) - self.recent_window
         found: list[int] = []
         for part, key in (
-            (records.c.doc_id > floor, records.c.doc_id),
+            (records.c.doc_id > floor, records.c.doc_id + 0),
             (records.c.doc_id <= floor, records.c.doc_id + 0),
         ):
             stmt = self._newest(

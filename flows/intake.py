@@ -48,6 +48,7 @@ from motcua.errors import (
 from motcua.office import cli_actor
 from motcua.pdfa import record_outcomes
 from storage.record import ORIGINAL_NAME_PREFIX, DocumentInfo, RecordInfo, archive_safe_name
+from storage.text import files_text
 
 log = logging.getLogger(__name__)
 
@@ -382,7 +383,7 @@ def _archive_documents(
             for key, value in doc.extraction.fields.items()
             if value.value
         },
-        text="\n\f".join(doc.ocr.text for doc in documents),
+        text="\n\f".join([*(doc.ocr.text for doc in documents), files_text([form])]),
         extra={
             ORIGINAL_NAME_PREFIX + _payload_name(i, doc.path): doc.path.name
             for i, doc in enumerate(documents, start=first_position)

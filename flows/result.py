@@ -72,6 +72,7 @@ from signing import (
     verify_pdf,
 )
 from storage.record import DocumentInfo, RecordInfo
+from storage.text import files_text
 
 if TYPE_CHECKING:
     from dossiers.procedures import Catalogue
@@ -439,7 +440,13 @@ def archive_result_task(office: Office, dossier: Dossier, signed: Path, pages: i
             ),
         ),
         extracted={"citizen_name": dossier.citizen_name or ""},
-        text=" ".join(filter(None, [dossier.citizen_name, dossier.code, dossier.procedure_key])),
+        # the result's own words (the child's name on a trích lục), not only who asked for it
+        text="\n".join(
+            filter(
+                None,
+                [dossier.citizen_name, dossier.code, dossier.procedure_key, files_text([signed])],
+            )
+        ),
         extra=record_outcomes([signed]),  # its PDF/A-2b check (an uploaded scan's too)
     )
     return office.archive.put([signed], info).record_id

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from motcua.errors import InputFileError
 from motcua.pdfium import open_pdf
 from motcua.types import nfc
 from storage.record import DocumentInfo
+
+log = logging.getLogger(__name__)
 
 
 def describe_file(path: Path, name: str) -> tuple[DocumentInfo, str]:
@@ -36,3 +40,16 @@ def describe_file(path: Path, name: str) -> tuple[DocumentInfo, str]:
     if suffix in {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"}:
         return DocumentInfo(file=name, page_count=1), ""
     return DocumentInfo(file=name, page_count=0), ""
+
+
+def files_text(paths: Iterable[Path]) -> str:
+    """The text of the files motcua made for a record (a signed result, a receipt or a form):
+    their PDF text layers, so the record is found by what they say. A file whose text cannot
+    be read adds none (logged by file name) and the record is archived all the same."""
+    texts = []
+    for path in paths:
+        try:
+            texts.append(describe_file(path, path.name)[1])
+        except (InputFileError, OSError) as exc:
+            log.warning("no searchable text from %s: %s", path.name, exc.__class__.__name__)
+    return "\n\f".join(t for t in texts if t.strip())

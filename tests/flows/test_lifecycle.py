@@ -57,6 +57,11 @@ def test_complete_dossier_gets_receipt_due_date_and_archive(
     hits = current_office().archive.search(SearchQuery(text=fold(child)))
     assert [h.dossier_code for h in hits] == ["H40.29.10-260429-0001"]
     assert current_office().archive.verify(hits[0].record_id).ok
+    # and by the receipt's own words: the form motcua made is indexed with the scans
+    receipt_hits = current_office().archive.search(
+        SearchQuery(text='"giay tiep nhan ho so va hen tra ket qua"')
+    )
+    assert [h.record_id for h in receipt_hits] == [hits[0].record_id]
 
     # The same files again: the same dossier, no second one.
     again = intake_dossier(list(reversed(files)), "dang-ky-khai-sinh", "2026-04-29T16:30:00+07:00")

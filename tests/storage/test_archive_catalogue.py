@@ -133,3 +133,94 @@ def test_upsert_replaces_and_clear_forgets(catalogue: Catalogue) -> None:
     catalogue.clear()
     assert catalogue.count() == 0
     assert catalogue.search(SearchQuery("phiếu")) == []
+
+
+def test_every_word_must_match(catalogue: Catalogue) -> None:
+    catalogue.upsert(
+        [
+            _entry("r-van", "Công văn số 12 về việc cấp giấy khai sinh"),
+            _entry("r-huy", "Người yêu cầu: Ngô Văn Huy, thôn Phú Sơn"),
+            _entry("r-two", "Ngô Thị Lan nộp văn bản"),
+        ]
+    )
+    assert [h.record_id for h in catalogue.search(SearchQuery("ngo van huy"))] == ["r-huy"]
+    assert {h.record_id for h in catalogue.search(SearchQuery("văn"))} == {
+        "r-van",
+        "r-huy",
+        "r-two",
+    }
+    assert catalogue.search(SearchQuery("ngo van huy khai")) == []
+
+
+def test_quoted_phrase_needs_its_words_side_by_side(catalogue: Catalogue) -> None:
+    catalogue.upsert(
+        [
+            _entry("r-name", "Họ và tên: Ngô Văn Huy"),
+            _entry("r-apart", "Huy, con ông Ngô, nộp văn bản"),
+            _entry("r-order", "Văn Huy Ngô"),
+        ]
+    )
+    assert {h.record_id for h in catalogue.search(SearchQuery("ngô văn huy"))} == {
+        "r-name",
+        "r-apart",
+        "r-order",
+    }
+    hits = catalogue.search(SearchQuery('"ngo van huy"'))
+    assert [h.record_id for h in hits] == ["r-name"]
+    assert hits[0].phrase and not hits[0].exact
+    # a phrase and a word: the phrase side by side, the word anywhere
+    assert {h.record_id for h in catalogue.search(SearchQuery('"văn huy" ngô'))} == {
+        "r-order",
+        "r-name",
+    }
+    assert catalogue.search(SearchQuery('"huy ngo" nộp')) == []
+    # an unclosed quote runs to the end of the query
+    assert [h.record_id for h in catalogue.search(SearchQuery('"Ngô Văn Huy'))] == ["r-name"]
+
+
+def test_diacritic_hits_rank_before_folded_and_side_by_side_first(catalogue: Catalogue) -> None:
+    catalogue.upsert(
+        [
+            _entry("r-folded-apart", "Huy, con ông Ngô, vẫn nộp đơn"),
+            _entry("r-folded-name", "Người yêu cầu: Ngô Vân Huy"),
+            _entry("r-exact-apart", "Huy nộp đơn; văn bản do ông Ngô ký"),
+            _entry("r-exact-name", "Họ và tên: Ngô Văn Huy"),
+            _entry("r-plain", "NGO VAN HUY"),
+        ]
+    )
+    hits = catalogue.search(SearchQuery("Ngô Văn Huy"))
+    order = [h.record_id for h in hits]
+    assert order[:2] == ["r-exact-name", "r-exact-apart"]
+    assert set(order[2:4]) == {"r-folded-name", "r-plain"}  # one tier, ranked by relevance
+    assert order[4] == "r-folded-apart"
+    assert [(h.exact, h.phrase) for h in hits] == [
+        (True, True),
+        (True, False),
+        (False, True),
+        (False, True),
+        (False, False),
+    ]
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    # typed without diacritics, the record spelled without them is the exact one
+    assert catalogue.search(SearchQuery("ngo van huy"))[0].record_id == "r-plain"
+    # the page size cuts the lower tiers
+    assert [h.record_id for h in catalogue.search(SearchQuery("Ngô Văn Huy", limit=2))] == [
+        "r-exact-name",
+        "r-exact-apart",
+    ]
+
+
+def test_snippet_marks_the_matched_words_and_escapes_the_rest(catalogue: Catalogue) -> None:
+    before = " ".join(f"trước{i}" for i in range(30))
+    after = " ".join(f"sau{i}" for i in range(30))
+    catalogue.upsert(
+        [_entry("r-html", f"{before} lệ phí < 5 & tên 'Ngô Văn Huy', sinh 2019. {after}")]
+    )
+    hit = catalogue.search(SearchQuery('"ngo van huy" phi'))[0]
+    assert (
+        "lệ <mark>phí</mark> &lt; 5 &amp; tên &#x27;<mark>Ngô Văn Huy</mark>&#x27;, sinh"
+        in hit.snippet_html
+    )
+    assert "lệ [phí] < 5 & tên '[Ngô Văn Huy]', sinh" in hit.snippet
+    assert hit.snippet.startswith("… ") and hit.snippet.endswith(" …")  # a window, not all
+    assert "trước0 " not in hit.snippet and "sau29" not in hit.snippet

@@ -142,12 +142,10 @@ def tokens_group() -> None:
 def tokens_add(app: AppContext, name: str, scope: str, expires: float | None) -> None:
     """Create a token and print it once."""
     accounts, audit = _open(app)
-    token, secret = accounts.add_token(name, scope.split(","), expires_days=expires)
-    audit.append(actor=_actor(), action="token.created", target_kind="token",
-                 target_id=token.name,
-                 details={"scopes": list(token.scopes),
-                          "expires_at": token.expires_at.isoformat() if token.expires_at
-                          else None})  # fmt: skip
+    from motcua.web.access import create_token
+
+    token, secret = create_token(accounts, audit, actor=_actor(), name=name,
+                                 scopes=scope.split(","), expires_days=expires)  # fmt: skip
     until = token.expires_at and f", expires {token.expires_at.isoformat(timespec='minutes')}"
     app.err.print(
         f"token {token.name} created (scopes {','.join(token.scopes)}{until}); store it now, "
@@ -180,9 +178,9 @@ def tokens_list(app: AppContext) -> None:
 def tokens_revoke(app: AppContext, name: str) -> None:
     """Revoke a token at once."""
     accounts, audit = _open(app)
-    token = accounts.revoke_token(name)
-    audit.append(actor=_actor(), action="token.revoked", target_kind="token",
-                 target_id=token.name)  # fmt: skip
+    from motcua.web.access import revoke_token
+
+    token = revoke_token(accounts, audit, actor=_actor(), name=name)
     click.echo(f"token {token.name} revoked")
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from motcua.web import access
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.pages import flash, render
 from motcua.web.permissions import LEGACY_SCOPES, Permission
@@ -90,12 +91,10 @@ def create_token(
     expires_days: Annotated[float | None, Form(gt=0, le=3650)] = None,
 ) -> Response:
     services = services_of(request)
-    token, secret = services.accounts.add_token(
-        name.strip(), scope or list(LEGACY_SCOPES), expires_days=expires_days
-    )
-    services.audit.append(actor=principal.actor, action="token.created",
-                          target_kind="token", target_id=token.name,
-                          details={"scopes": list(token.scopes)})  # fmt: skip
+    token, secret = access.create_token(services.accounts, services.audit,
+                                        actor=principal.actor, name=name.strip(),
+                                        scopes=scope or list(LEGACY_SCOPES),
+                                        expires_days=expires_days)  # fmt: skip
     # Shown once, in this response only: the secret is stored nowhere, not even in the session.
     return _page(request, new_token={"name": token.name, "secret": secret})
 
@@ -103,8 +102,6 @@ def create_token(
 @pages.post("/accounts/tokens/{name}/revoke")
 def revoke_token(request: Request, principal: Admin, name: str) -> Response:
     services = services_of(request)
-    services.accounts.revoke_token(name)
-    services.audit.append(actor=principal.actor, action="token.revoked",
-                          target_kind="token", target_id=name)  # fmt: skip
+    access.revoke_token(services.accounts, services.audit, actor=principal.actor, name=name)
     flash(request, f"Đã thu hồi khóa truy cập {name}.")
     return RedirectResponse("/accounts", status_code=303)

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from motcua.web import access
 from motcua.web.auth import Principal, current_principal, require, services_of
 from motcua.web.pages import LOGIN_PATH, flash, render
 from motcua.web.permissions import Permission
@@ -82,8 +83,7 @@ def _sign_in(request: Request, username: str, password: str, next: str) -> Respo
     request.session.clear()  # nothing from before the sign-in survives it, not the CSRF token
     request.session.update({"uid": user.id, "epoch": user.session_epoch})
     request.scope.pop("principal", None)
-    services.audit.append(actor=f"user:{user.username}", action="auth.login",
-                          target_kind="user", target_id=user.username)  # fmt: skip
+    access.signed_in(services.audit, user)
     flash(request, f"Xin chào {user.display_name}.")
     return RedirectResponse(next, status_code=303)
 
@@ -99,11 +99,9 @@ def logout(
     principal: Annotated[Principal, Depends(require(Permission.self_read))],
 ) -> Response:
     services = services_of(request)
-    if principal.user_id is not None:
-        # Server-side: a copy of this cookie (or any other session of the account) is refused too.
-        services.accounts.end_sessions(principal.user_id)
-    services.audit.append(actor=principal.actor, action="auth.logout",
-                          target_kind="user", target_id=principal.name)  # fmt: skip
+    # Server-side: a copy of this cookie (or any other session of the account) is refused too.
+    access.signed_out(services.accounts, services.audit, actor=principal.actor,
+                      name=principal.name, user_id=principal.user_id)  # fmt: skip
     request.session.clear()
     return RedirectResponse(LOGIN_PATH, status_code=303)
 

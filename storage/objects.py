@@ -408,6 +408,23 @@ class ObjectStore:
         stored = (stat.metadata or {}).get("x-amz-meta-sha256")
         return stored == sha_hex, stat.version_id
 
+    def _landed_any(self, key: str, sha_hex: str) -> tuple[bool, str | None]:
+        """After a broken connection: whether any version of `key` is already these bytes.
+
+        Not only the newest: a store killed while it took the PUT may keep the version and lose
+        the pointer to it (SeaweedFS writes the two apart), so the newest can look absent while
+        the bytes are there; writing again would add the second version the audit calls
+        tampering."""
+        listed = self.client.list_objects(self.buckets.archive, prefix=key, include_version=True)
+        for item in listed:
+            if item.object_name != key or item.is_delete_marker:
+                continue
+            stat = self.client.stat_object(self.buckets.archive, key, version_id=item.version_id)
+            meta = {k.lower(): v for k, v in (stat.metadata or {}).items()}
+            if meta.get("x-amz-meta-sha256") == sha_hex:
+                return True, item.version_id
+        return False, None
+
     def refuse_overwrite(self, key: str, sha_hex: str) -> str | None:
         """Before writing `key`: the version id when it already holds these bytes (nothing to
         write), None when it holds nothing; a different version is refused, not overwritten."""
@@ -453,7 +470,7 @@ class ObjectStore:
             if attempts > 1:
                 # The connection broke after the server took the PUT: writing again would add
                 # a second version, which the audit rightly calls tampering.
-                landed, version = self._landed(key, sha_hex)
+                landed, version = self._landed_any(key, sha_hex)
                 if landed:
                     return version
             result = self.client.put_object(

@@ -77,6 +77,11 @@ def test_fixity_audit_passes_then_finds_a_tampered_object(
 
     # behind motcua's back: a new version hides the archived one
     key = record_prefix(record.record_id) + "data/to-khai.txt"
+    # a second version with the very same bytes (a store that took a PUT twice across a crash)
+    # hides nothing: the audit hashes it and stays clean
+    same = scan.read_bytes()
+    archive.client.put_object(archive.buckets.archive, key, io.BytesIO(same), len(same))
+    assert fixity_audit()["findings"] == []
     archive.client.put_object(archive.buckets.archive, key, io.BytesIO(b"forged"), 6)
     with pytest.raises(CheckFailedError, match="1 finding"):
         fixity_audit()

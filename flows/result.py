@@ -225,7 +225,7 @@ def read_draft(folder: Path) -> Draft | None:
         return None
 
 
-def _write_draft(folder: Path, draft: Draft) -> None:
+def write_draft(folder: Path, draft: Draft) -> None:
     path = folder / DRAFT_FILE
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(json.dumps(draft.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
@@ -507,7 +507,7 @@ def _draft(
         sha256=sha256_of(rendered.path),
         signer_name=signer_name,
     )
-    _write_draft(rendered.path.parent, draft)
+    write_draft(rendered.path.parent, draft)
     office.journal_event(actor=actor, action="result.drafted", target_id=dossier.code,
                          details={"template": template, "pages": rendered.pages,
                                   "result_number": number})  # fmt: skip
@@ -560,7 +560,7 @@ def _complete(
     record_id = archive_result_task(office, dossier, signed, draft.pages)
     dossier = office.register.mark_result_signed(dossier_code)
     signed_at = dt.datetime.now(dt.UTC)
-    _write_draft(
+    write_draft(
         draft.pdf.parent,
         dataclasses.replace(draft, signed_pdf=signed, record_id=record_id, signed_at=signed_at),
     )

@@ -10,6 +10,11 @@ whose `extra.supersedes` names the old one (which stays, retained and undeletabl
 `extra.renewed_at` / `extra.renewal_reasons` say when and why. The journal gets
 `archive.signature_renewed` on the old record (naming the new one) and `archive.renewal_stored`
 on the new one, so both records' histories tell it. Records already superseded are skipped.
+
+When the renewed record is the one a dossier's signed result points at (`ket-qua.json`), the
+dossier follows it: its record id becomes the new one, the office's copy of the signed PDF
+becomes the renewed file (the copy before renewal is kept beside it, renamed, never deleted), and
+the dossier's history gets `result.signature_renewed`, so a download serves the renewed result.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from typing import Any
 from prefect import flow
 
 from flows.context import current_office
+from flows.result import read_draft, write_draft
 from motcua.errors import ConfigurationError, MotcuaError
 from motcua.office import Office
 from signing.upkeep import Assessment, UpkeepPolicy, assess, renew
@@ -135,7 +141,31 @@ def _renew_record(
                                   "files": [p.name for p in due]})  # fmt: skip
     office.journal_event(actor=actor, action="archive.renewal_stored", target_kind="record",
                          target_id=new_id, details={"supersedes": record_id})  # fmt: skip
+    _follow_in_dossier(office, str(metadata.get("code") or ""), record_id, new_id, out_dir, actor)
     return new_id
+
+
+def _follow_in_dossier(
+    office: Office, code: str, old_id: str, new_id: str, renewed: Path, actor: str
+) -> None:
+    """Point the dossier's signed result at the renewed record, if it pointed at the old one."""
+    folder = office.settings.home / "dossiers" / code
+    draft = read_draft(folder) if code and folder.is_dir() else None
+    if draft is None or draft.record_id != old_id or draft.signed_pdf is None:
+        return
+    source = renewed / draft.signed_pdf.name
+    if not source.is_file():
+        return
+    local = draft.signed_pdf
+    if local.is_file():
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        local.rename(local.with_name(f"{local.stem}.truoc-gia-han-{stamp}{local.suffix}"))
+    part = local.with_name(local.name + ".part")
+    part.write_bytes(source.read_bytes())
+    part.replace(local)
+    write_draft(folder, dataclasses.replace(draft, record_id=new_id))
+    office.journal_event(actor=actor, action="result.signature_renewed", target_id=code,
+                         details={"record_id": new_id, "supersedes": old_id})  # fmt: skip
 
 
 def run_upkeep(office: Office, *, dry_run: bool = False, actor: str = SYSTEM_ACTOR) -> UpkeepReport:

@@ -49,11 +49,14 @@ ACTIONS_VI: Mapping[str, str] = {
     "result.sign_failed": "Ký không thành công",
     "result.uploaded": "Tải lên kết quả đã ký",
     "result.downloaded": "Tải kết quả đã ký",
+    "result.signature_renewed": "Gia hạn chữ ký số của kết quả",
     "signing.prepared": "Chuẩn bị ký trên thiết bị",
     "signing.refused": "Từ chối phiên ký",
     "archive.file_downloaded": "Tải tệp lưu trữ",
     "archive.verified": "Kiểm tra toàn vẹn",
     "archive.exported": "Xuất gói hồ sơ",
+    "archive.signature_renewed": "Gia hạn chữ ký số, lưu thành bản mới",
+    "archive.renewal_stored": "Lưu bản gia hạn chữ ký số",
 }
 
 TARGETS_VI: Mapping[str, str] = {

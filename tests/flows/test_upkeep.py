@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from dossiers.forms.pdf import SignatureBox
 from flows.context import current_office
+from flows.result import SIGNED_PDF, Draft, read_draft, write_draft
 from motcua.web.audit import AuditLog
 from signing import Level, Role, SignatureSpec, TrustServices, load_pkcs12, sign_pdf, testpki
 from signing.samples import result_pdf
@@ -64,6 +66,16 @@ def test_a_result_whose_timestamp_weakens_is_renewed_as_a_new_version(
                       procedure="dang-ky-khai-sinh", text="Trích lục khai sinh Lê Văn An",
                       documents=(DocumentInfo(file=signed.name, page_count=1),))  # fmt: skip
     old = archive.put([signed], info).record_id
+    # the dossier's signed result points at that record, with the office's copy beside it
+    folder = current_office().dossier_dir(CODE)
+    local = folder / SIGNED_PDF
+    local.write_bytes(signed.read_bytes())
+    write_draft(folder, Draft(dossier_code=CODE, template="trich-luc-khai-sinh",
+                              pdf=folder / "ket-qua.pdf", pages=1,
+                              signature_box=SignatureBox(1, 300.0, 80.0, 560.0, 180.0),
+                              drafted_at=dt.datetime.now(dt.UTC), sha256="0" * 64,
+                              signed_pdf=local, record_id=old,
+                              signed_at=dt.datetime.now(dt.UTC)))  # fmt: skip
     # a record with nothing to renew (no signature at all) is checked and left alone
     plain = tmp_path / "bien-nhan.txt"
     plain.write_text("Giấy tiếp nhận hồ sơ", encoding="utf-8")
@@ -97,6 +109,12 @@ def test_a_result_whose_timestamp_weakens_is_renewed_as_a_new_version(
     assert report["ok"] and report["complete"]
     assert report["document_timestamps"][-1]["tsa"] == "TEST motcua Time Stamping Authority"
     old_copy = archive.get(old, tmp_path / "old") / "data" / signed.name
+    # the dossier follows: its result is the renewed record, the copy before renewal kept beside
+    draft = read_draft(folder)
+    assert draft is not None and draft.record_id == new
+    assert local.read_bytes() == pdf.read_bytes() != signed.read_bytes()
+    [before] = folder.glob("ket-qua-da-ky.truoc-gia-han-*.pdf")
+    assert before.read_bytes() == signed.read_bytes()
     at = dt.datetime.fromisoformat(later)
     assert not verify_pdf(old_copy, [pki.root_cert], at=at).ok  # the old version has expired
 
@@ -110,6 +128,9 @@ def test_a_result_whose_timestamp_weakens_is_renewed_as_a_new_version(
     [(action, details)] = [(e.action, e.details) for e in journal.entries(target_id=old)]
     assert action == "archive.signature_renewed" and details["new_record"] == new
     assert [e.action for e in journal.entries(target_id=new)] == ["archive.renewal_stored"]
+    [followed] = [e for e in journal.entries(target_id=CODE) if e.action.startswith("result.")]
+    assert followed.action == "result.signature_renewed"
+    assert followed.details == {"record_id": new, "supersedes": old}
     again = _motcua("archive", "renew", "--json")
     assert json.loads(again.stdout)["due"] == 0 and json.loads(again.stdout)["checked"] == 2
     assert record_prefix(old) != record_prefix(new)

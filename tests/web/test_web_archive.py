@@ -53,6 +53,11 @@ def test_search_with_and_without_diacritics(
     assert f"/archive/records/{record_id}" in page.text
     assert ID not in page.text  # snippets mask ID numbers
     assert "Đăng ký khai sinh cho Lê Văn An" in page.text
+    # the matched words are highlighted in the record's own spelling, the rest escaped
+    assert "<mark>Số</mark> <mark>định</mark> <mark>danh</mark> <mark>cá</mark>" in page.text
+    [hit] = archivist.get("/api/v1/archive/search", params={"q": "hằng"}).json()
+    assert "<mark>Hằng</mark>" in hit["snippet_html"] and ID not in hit["snippet_html"]
+    assert "[Hằng]" in hit["snippet"]
 
 
 def test_record_page_download_and_history(

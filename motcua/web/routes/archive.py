@@ -25,7 +25,7 @@ from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flows import archive_requests
 from motcua.errors import BadArgumentError, CheckFailedError
@@ -48,6 +48,9 @@ class HitOut(BaseModel):
     dossier_code: str
     title: str
     snippet: str
+    snippet_html: str = Field(
+        "", description="the snippet HTML-escaped, the matched words in <mark>…</mark>"
+    )
     exact: bool
     rank: int
 
@@ -99,6 +102,7 @@ def _search(
             dossier_code=h.dossier_code,
             title=_mask_text(h.title),
             snippet=_mask_text(h.snippet),
+            snippet_html=_mask_text(h.snippet_html),
             exact=h.exact,
             rank=h.rank,
         )

@@ -29,28 +29,37 @@ from motcua.settings import Settings, load_settings
 
 log = logging.getLogger("motcua.cli")
 
-# Modules under motcua.cli whose `commands` join the root group, in help order.
-_COMMAND_MODULES = [
-    "demo",
-    "intake",
-    "services",
-    "config",
-    "archive",
-    "pdfa",
-    "dossier",
-    "issue",
-    "lifecycle",
-    "procedures",
-    "forms",
-    "maintenance",
-    "ocr",
-    "sign",
-    "signers",
-    "extract",
-    "web",
-    "webhooks",
-    "worker",
-]
+# The root group's commands, in help order, each with the module under motcua.cli that defines
+# it. A command's module is imported only when the command runs (or the root help lists them
+# all), so `motcua ocr` does not pay for the S3 client, Prefect or pyHanko.
+_COMMANDS = {
+    "demo": "demo",
+    "intake": "intake",
+    "watch": "intake",
+    "services": "services",
+    "config": "config",
+    "archive": "archive",
+    "pdfa": "pdfa",
+    "dossier": "dossier",
+    "report": "dossier",
+    "procedures": "dossier",
+    "forms": "forms",
+    "ocr": "ocr",
+    "sign": "sign",
+    "verify": "sign",
+    "pki": "sign",
+    "trust-services": "sign",
+    "signers": "signers",
+    "extract": "extract",
+    "serve": "web",
+    "users": "web",
+    "tokens": "web",
+    "webhooks": "webhooks",
+    "worker": "worker",
+}
+# Modules that add subcommands to the groups of `dossier` and `archive`: imported with them.
+_EXTENDING = {"dossier": ("issue", "lifecycle", "procedures", "maintenance"),
+              "archive": ("maintenance",)}  # fmt: skip
 
 
 @dataclass
@@ -73,7 +82,13 @@ class AppContext:
 
 class _Root(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)  # registration order, not alphabetical
+        added = [name for name in self.commands if name not in _COMMANDS]
+        return [*_COMMANDS, *added]  # help order, not alphabetical
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMANDS:
+            load_commands(_COMMANDS[cmd_name])
+        return self.commands.get(cmd_name)
 
 
 @click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,14 +121,15 @@ def cli(ctx: click.Context, config_file: Path | None, debug: bool, verbose: int)
         check_home(home)
 
 
-def _register() -> None:
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"motcua.cli.{name}")
-        for command in module.commands:
+def load_commands(module_name: str) -> None:
+    """Import `motcua.cli.<module_name>` (and the modules that extend its groups) and add its
+    commands to the root group."""
+    module = importlib.import_module(f"motcua.cli.{module_name}")
+    for extending in _EXTENDING.get(module_name, ()):
+        importlib.import_module(f"motcua.cli.{extending}")
+    for command in module.commands:
+        if command.name not in cli.commands:
             cli.add_command(command)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

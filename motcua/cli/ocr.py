@@ -1,9 +1,16 @@
-"""`motcua ocr FILE...`: Vietnamese text (or JSON Lines) and searchable PDFs from scans and PDFs."""
+"""`motcua ocr FILE...`: Vietnamese text (or JSON Lines) and searchable PDFs from scans and PDFs.
+
+Several files are read at once: each file's pages go to one shared process pool (a worker per
+core), and up to two files per worker are in flight, so a batch of one-page files keeps every
+core busy instead of reading the files one after another. Results are printed in the order the
+files were given, each file's error as soon as its turn comes.
+"""
 
 from __future__ import annotations
 
 import json
-from functools import partial
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,26 +96,40 @@ def ocr(
             write_searchable_pdf(path, result, _pdf_target(pdf, path, many))
         return result
 
+    shown = 0
+
+    def report(path: Path, future: Future[OcrResult]) -> None:
+        nonlocal shown
+        result = batch.run(path, future.result)
+        if result is None:
+            return
+        for warning in result.warnings:
+            batch.say(f"{path}: {warning}")
+        if result.warnings:
+            batch.failed += 1
+        if as_json:
+            click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+        else:
+            if shown:
+                click.echo("\f", nl=False)
+            click.echo(result.text)
+            shown += 1
+
+    in_flight = 2 * options.workers() if many else 1
+    readers = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="motcua-ocr-file")
+    pending: deque[tuple[Path, Future[OcrResult]]] = deque()
     try:
-        shown = 0
         for path in files:
-            result = batch.run(path, partial(one, path))
-            if result is None:
-                continue
-            for warning in result.warnings:
-                batch.say(f"{path}: {warning}")
-            if result.warnings:
-                batch.failed += 1
-            if as_json:
-                click.echo(json.dumps(result.as_json(), ensure_ascii=False))
-            else:
-                if shown:
-                    click.echo("\f", nl=False)
-                click.echo(result.text)
-                shown += 1
+            pending.append((path, readers.submit(one, path)))
+            if len(pending) >= in_flight:
+                report(*pending.popleft())
+        while pending:
+            report(*pending.popleft())
     finally:
+        readers.shutdown(wait=False, cancel_futures=True)
         pool.stop()  # type: ignore[no-untyped-call]  # pebble leaves it unannotated
         pool.join()
+        readers.shutdown(wait=True)
     batch.finish()
 
 

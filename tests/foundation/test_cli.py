@@ -127,3 +127,37 @@ def test_log_lines_carry_no_tracebacks_unless_debugging(capsys: pytest.CaptureFi
         assert "Traceback" in log_failure(InputFileError("scan.pdf", "not an image or PDF"))
     finally:
         configure_logging("WARNING")
+
+
+def test_the_lazy_command_map_names_every_command_where_it_is_defined() -> None:
+    import importlib
+    import pkgutil
+
+    import motcua.cli as package
+    from motcua.cli import _COMMANDS
+
+    defined = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"motcua.cli.{info.name}")
+        for command in getattr(module, "commands", []):
+            defined[command.name] = info.name
+    assert defined == _COMMANDS
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    probe = (
+        "import sys\n"
+        "from motcua.cli import main\n"
+        "try:\n"
+        "    main(['ocr', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('minio', 'prefect', 'pyhanko', 'sqlalchemy', 'fastapi')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         timeout=120, check=True).stdout  # fmt: skip
+    assert out.strip().splitlines()[-1] == "[]"
+    nested = run("dossier", "--help").stdout
+    for sub in ("issue", "accept", "apologise"):  # subcommands added by the extending modules
+        assert sub in nested, sub

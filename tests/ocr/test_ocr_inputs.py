@@ -229,3 +229,20 @@ def test_cli_refuses_one_pdf_for_several_inputs(header_png: Path, tmp_path: Path
     result = motcua("ocr", "--pdf", str(tmp_path / "x.pdf"), str(header_png), str(header_png))
     assert result.returncode == ExitCode.bad_input
     assert "--pdf" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_reads_several_files_at_once_and_answers_in_their_order(
+    bad_files: dict[str, Path], header_png: Path, tmp_path: Path
+) -> None:
+    copies = []
+    for name in ("c", "a", "e", "b"):
+        copy = tmp_path / f"{name}.png"
+        copy.write_bytes(header_png.read_bytes())
+        copies.append(copy)
+    given = [copies[0], bad_files["empty"], copies[1], copies[2], copies[3]]
+    result = motcua("ocr", "--json", "--jobs", "2", *map(str, given))
+    assert result.returncode == ExitCode.bad_input, result.stderr
+    lines = [json.loads(line) for line in result.stdout.strip().split("\n")]
+    assert [line["path"] for line in lines] == [str(p) for p in given]
+    assert [line.get("ok") for line in lines] == [None, False, None, None, None]
+    assert all("CỘNG HÒA" in line["pages"][0]["text"] for line in lines if "pages" in line)

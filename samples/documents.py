@@ -650,8 +650,12 @@ class _Pen:
 RELATIONS = ("Cha", "Mẹ", "Ông nội", "Bà nội", "Ông ngoại", "Bà ngoại")
 
 
-def make_declaration(seed: int, level: str = "clean") -> Document:
-    """A filled birth-registration declaration (Tờ khai đăng ký khai sinh) with ground truth."""
+def make_declaration(seed: int, level: str = "clean", *, official: bool = False) -> Document:
+    """A filled birth-registration declaration (Tờ khai đăng ký khai sinh) with ground truth.
+
+    `official` follows the form of Circular 04/2020/TT-BTP as offices print it: the requester's
+    identity paper written out (`Giấy tờ tùy thân: Căn cước công dân số …, cấp ngày …`), the
+    residence after it, the parents without ID numbers (the 2020 form asks none)."""
     rng = random.Random(seed)
     child_sex = rng.choice(("Nam", "Nữ"))
     born = dt.date(2025, 1, 1) - dt.timedelta(days=rng.randint(3, 900))
@@ -689,8 +693,18 @@ def make_declaration(seed: int, level: str = "clean") -> Document:
     pen.centred(f"Kính gửi: Ủy ban nhân dân {commune}")
     pen.nl(1.6)
     pen.fields([("Họ, chữ đệm, tên người yêu cầu", shown(requester.name))])
-    pen.fields([("Số định danh cá nhân", requester.number)])
-    pen.fields([("Nơi cư trú", requester.address)])
+    if official:
+        issued = dt.date(2021, 1, 1) + dt.timedelta(days=rng.randint(0, 1200))
+        grouped = " ".join(requester.number[i : i + 4] for i in range(0, 12, 4))
+        number = rng.choice((requester.number, grouped))
+        pen.fields([("Nơi cư trú", requester.address)])
+        paper = rng.choice(("Căn cước công dân", "Căn cước", "Thẻ căn cước công dân"))
+        pen.fields(
+            [("Giấy tờ tùy thân", f"{paper} số {number}, cấp ngày {issued.strftime('%d/%m/%Y')}")]
+        )
+    else:
+        pen.fields([("Số định danh cá nhân", requester.number)])
+        pen.fields([("Nơi cư trú", requester.address)])
     pen.fields([("Quan hệ với người được khai sinh", relation)])
     pen.text(pen.left, "Đề nghị cơ quan đăng ký khai sinh cho người dưới đây:", SERIF_BOLD)
     pen.nl()
@@ -710,7 +724,8 @@ def make_declaration(seed: int, level: str = "clean") -> Document:
                 ("Quốc tịch", "Việt Nam"),
             ]
         )
-        pen.fields([("Số định danh cá nhân", parent.number)])
+        if not official:
+            pen.fields([("Số định danh cá nhân", parent.number)])
         pen.fields([("Nơi cư trú", parent.address)])
     pen.nl(0.5)
     for line in pen.wrap(
@@ -756,6 +771,8 @@ def make_declaration(seed: int, level: str = "clean") -> Document:
         "cha.so_dinh_danh": father.number,
         "ngay_lam": made.isoformat(),
     }
+    if official:
+        del truth["me.so_dinh_danh"], truth["cha.so_dinh_danh"]
     return Document("to-khai-khai-sinh", image, truth, level, seed)
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from extractors.fields import validators as v
 from extractors.fields.layout import token
@@ -82,32 +83,36 @@ def _flag(
 
 
 def cross_checks(template: Template, drafts: dict[str, Draft], warnings: list[str]) -> None:
+    """Run the template's cross-field checks, in order, over the drafts (flagging in place)."""
     for check in template.checks:
-        if check.check == "cccd_consistent":
-            _check_cccd(check, drafts, warnings)
-        elif check.check == "date_order":
-            dates = [(key, _date_of(drafts, key)) for key in check.fields]
-            present = [(k, d) for k, d in dates if d is not None]
-            for (ka, a), (kb, b) in itertools.pairwise(present):
-                if not a < b:
-                    _flag(drafts, [ka, kb], [f"{ka} phải trước {kb}"], warnings, "ngày tháng")
-        elif check.check == "card_expiry":
-            birth = _date_of(drafts, check.birth)
-            expiry = drafts.get(check.expiry or "")
-            issued = _date_of(drafts, check.issued)
-            if birth and expiry and isinstance(expiry.value, str):
-                _read_expiry_digits(expiry, birth, issued)
-            if birth and expiry and isinstance(expiry.value, str):
-                problems = v.check_expiry(expiry.value, birth=birth, issued=issued)
-                _flag(drafts, [check.expiry], problems, warnings, check.expiry or "")
-        elif check.check == "drafting_unit":
-            _check_drafting_unit(check, drafts, warnings)
-        elif check.check == "date_words":
-            words = drafts.get(check.words or "")
-            digits = drafts.get(check.digits or "")
-            if words and digits and isinstance(words.value, str) and isinstance(digits.value, str):
-                problems = v.check_date_words(words.value, digits.value)
-                _flag(drafts, [check.digits], problems, warnings, check.digits or "")
+        CROSS_CHECKS[check.check](check, drafts, warnings)
+
+
+def _check_date_order(check: CrossCheck, drafts: dict[str, Draft], warnings: list[str]) -> None:
+    dates = [(key, _date_of(drafts, key)) for key in check.fields]
+    present = [(k, d) for k, d in dates if d is not None]
+    for (ka, a), (kb, b) in itertools.pairwise(present):
+        if not a < b:
+            _flag(drafts, [ka, kb], [f"{ka} phải trước {kb}"], warnings, "ngày tháng")
+
+
+def _check_card_expiry(check: CrossCheck, drafts: dict[str, Draft], warnings: list[str]) -> None:
+    birth = _date_of(drafts, check.birth)
+    expiry = drafts.get(check.expiry or "")
+    issued = _date_of(drafts, check.issued)
+    if birth and expiry and isinstance(expiry.value, str):
+        _read_expiry_digits(expiry, birth, issued)
+    if birth and expiry and isinstance(expiry.value, str):
+        problems = v.check_expiry(expiry.value, birth=birth, issued=issued)
+        _flag(drafts, [check.expiry], problems, warnings, check.expiry or "")
+
+
+def _check_date_words(check: CrossCheck, drafts: dict[str, Draft], warnings: list[str]) -> None:
+    words = drafts.get(check.words or "")
+    digits = drafts.get(check.digits or "")
+    if words and digits and isinstance(words.value, str) and isinstance(digits.value, str):
+        problems = v.check_date_words(words.value, digits.value)
+        _flag(drafts, [check.digits], problems, warnings, check.digits or "")
 
 
 def _check_drafting_unit(check: CrossCheck, drafts: dict[str, Draft], warnings: list[str]) -> None:
@@ -182,3 +187,14 @@ def _check_cccd(check: CrossCheck, drafts: dict[str, Draft], warnings: list[str]
     if check.sex and not check.sex.startswith("="):
         keys.append(check.sex)
     _flag(drafts, keys, problems, warnings, check.number or "")
+
+
+CrossCheckFn = Callable[[CrossCheck, dict[str, Draft], list[str]], None]
+# The template's cross-check names (templates.CrossCheck.check) → the check over the drafts.
+CROSS_CHECKS: Final[dict[str, CrossCheckFn]] = {
+    "cccd_consistent": _check_cccd,
+    "date_order": _check_date_order,
+    "card_expiry": _check_card_expiry,
+    "date_words": _check_date_words,
+    "drafting_unit": _check_drafting_unit,
+}

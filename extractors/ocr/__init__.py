@@ -16,8 +16,9 @@ from extractors.ocr.document import (
     process_page,
     read_page,
 )
-from extractors.ocr.engine import OcrEngine, PageTimeoutError, TesseractEngine, ocr_image
+from extractors.ocr.engine import OcrEngine, PageTimeoutError, TesseractEngine
 from extractors.ocr.model import OcrPage, OcrResult, Word
+from extractors.ocr.pipeline import ocr_image
 from extractors.ocr.searchable import write_searchable_pdf
 from extractors.ocr.sources import PageRef, page_refs
 

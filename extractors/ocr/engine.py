@@ -3,8 +3,8 @@
 `OcrEngine` is the protocol the pipeline talks to (`recognise` words, detect `orientation`);
 `TesseractEngine` implements it with pytesseract, one Tesseract thread per process
 (`OMP_THREAD_LIMIT=1`: parallelism comes from pages, not threads). A second engine only has to
-implement the protocol. `ocr_image` is the one-image entry point other packages call (card crops,
-form pages): clean-up, OCR, reading order, in this process.
+implement the protocol. This module knows no stage: the pipeline (`pipeline.py`) imports it,
+never the other way round.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import cv2
 import numpy as np
 import pytesseract
 
-from extractors.ocr.cleanup import IMAGE_CLEANUP, CleanupOptions
-from extractors.ocr.model import OcrPage, Word
+from extractors.ocr.model import Word
 from motcua.errors import InputFileError, MissingDependencyError
 
 LOW_CONFIDENCE = 0.6
@@ -151,41 +149,6 @@ def engine_version() -> str:
         return str(pytesseract.get_tesseract_version())
     except pytesseract.TesseractNotFoundError:
         raise _missing() from None
-
-
-def ocr_image(
-    image: np.ndarray[Any, Any],
-    *,
-    lang: str = "vie",
-    psm: int = 3,
-    page_number: int = 1,
-    dpi: int = 300,
-    timeout: float = 0,
-    cleanup: CleanupOptions | None = None,
-    orientation: bool = True,
-    debug_dir: Path | None = None,
-) -> OcrPage:
-    """OCR one image (grey or BGR array) with one Tesseract thread; words in reading order.
-
-    Word boxes refer to the input image (turned upright when `OcrPage.rotation` is not 0).
-    Without `cleanup`, `IMAGE_CLEANUP` applies: the document defaults with a 30 px target text
-    height, which the field-extraction tests on ID-card crops were measured with (whole pages,
-    through `ocr_document`, read better at 24 px).
-    `cleanup=NO_CLEANUP` and `orientation=False` give Tesseract the image as it is.
-    """
-    from extractors.ocr.pipeline import recognise_page
-
-    return recognise_page(
-        image,
-        page_number=page_number,
-        dpi=dpi,
-        lang=lang,
-        psm=psm,
-        timeout=timeout,
-        cleanup=cleanup or IMAGE_CLEANUP,
-        orientation=orientation,
-        debug_dir=debug_dir,
-    )
 
 
 def to_words(words: list[EngineWord]) -> tuple[Word, ...]:

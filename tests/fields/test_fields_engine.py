@@ -418,3 +418,35 @@ def test_a_corrected_word_leaves_the_ocr_reading_in_raw_value() -> None:
     assert field.needs_review  # read with low confidence: the correction does not hide that
     untouched = extract_from_pages([page], "van-ban").fields["co_quan_ban_hanh"]
     assert untouched.raw_value is None and "raw_value" not in untouched.as_json()
+
+
+def test_every_name_a_template_may_use_has_its_stage() -> None:
+    """Normalisers, field checks, cross-field checks and locators are registries keyed by the
+    names templates validate against: a name added to one side only is caught here, not by a
+    KeyError on the first document that uses it."""
+    from typing import get_args
+
+    from extractors.fields.checks import CROSS_CHECKS
+    from extractors.fields.header import LOCATORS
+    from extractors.fields.normalise import FIELD_CHECKS, NORMALISERS
+    from extractors.fields.templates import CrossCheck, FieldCheck, Locator, Normaliser
+
+    assert set(NORMALISERS) == set(get_args(Normaliser))
+    assert set(FIELD_CHECKS) == set(get_args(FieldCheck))
+    assert set(LOCATORS) == set(get_args(Locator))
+    assert set(CROSS_CHECKS) == set(get_args(CrossCheck.model_fields["check"].annotation))
+
+
+def test_ocr_pipeline_imports_engine_not_the_reverse() -> None:
+    """The OCR engine wrapper knows no stage (no import loop with the pipeline)."""
+    import ast
+    import inspect
+
+    from extractors.ocr import engine
+
+    tree = ast.parse(inspect.getsource(engine))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert "extractors.ocr.pipeline" not in imported
+    assert "extractors.ocr.document" not in imported

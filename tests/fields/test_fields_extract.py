@@ -217,3 +217,17 @@ def test_official_letter_in_the_offices_layout(folder: Path, seed: int) -> None:
     assert got["so_ky_hieu"] == doc.truth["so_ky_hieu"]
     assert got["ngay_ban_hanh"] == doc.truth["ngay_ban_hanh"]
     assert got.get("do_khan") == doc.truth.get("do_khan")
+
+
+@pytest.mark.parametrize(("seed", "level"), [(41, "clean"), (42, "scanned")])
+def test_official_birth_declaration_reads_the_identity_paper(
+    folder: Path, seed: int, level: str
+) -> None:
+    """Circular 04/2020's form as offices print it: the requester's number is read out of
+    'Giấy tờ tùy thân: Căn cước công dân số 0011…, cấp ngày …' (digits grouped or not)."""
+    doc = make_declaration(seed, level, official=True)
+    result = extract_fields(_write(doc, folder, f"khai-sinh-{seed}.png"))
+    _check_no_silent_errors(doc, result, 0.9)
+    assert (
+        result.fields["nguoi_yeu_cau.so_dinh_danh"].value == doc.truth["nguoi_yeu_cau.so_dinh_danh"]
+    )

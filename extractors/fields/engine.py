@@ -19,6 +19,7 @@ from typing import Final
 from rapidfuzz import fuzz
 
 from extractors.fields.checks import Draft, cross_checks, merge_qr
+from extractors.fields.handwriting import read_slots
 from extractors.fields.header import LOCATORS
 from extractors.fields.locate import Doc, Value, clean, find_sections, segments_of
 from extractors.fields.model import Extraction, Field, QrPayload
@@ -98,6 +99,7 @@ def extract_with_template(
     if missing_sections:
         notes.append("không tìm thấy phần: " + ", ".join(missing_sections))
     drafts = _ocr_fields(doc)
+    read_slots(doc, drafts, pages, path)  # digits written by hand into typed slots
     if qr is not None:
         merge_qr(template, drafts, qr, notes)
     cross_checks(template, drafts, notes)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from minio import Minio
 from minio.retention import Retention
@@ -68,6 +68,9 @@ from storage.record import (
 from storage.replica import PRIMARY, REPLICA, FlushResult, ReplicaConfig, Replicator
 from storage.retention import RetentionClass, RetentionPolicy, load_retention_policy
 from storage.s3 import S3Config
+
+if TYPE_CHECKING:
+    from storage.repair import RepairReport
 
 log = logging.getLogger(__name__)
 
@@ -509,6 +512,12 @@ class Archive:
     def verify(self, record_id: str, pdf_checker: PdfChecker | None = None) -> RecordAudit:
         """Fixity audit: re-hash every object, look for versions hiding the archived one."""
         return fixity.verify(self, record_id, pdf_checker)
+
+    def repair(self, record_id: str) -> RepairReport:
+        """Restore a missing or bad copy of each object from the other copy, as new versions."""
+        from storage.repair import repair
+
+        return repair(self, check_record_id(record_id))
 
     def hold(self, record_id: str, on: bool = True) -> int:
         """Set or release a legal hold on every archived object of a record; returns the count."""

@@ -8,7 +8,8 @@ folded, over the bare words: no phrases, no side-by-side tiers, no highlighting)
 catalogue and queries, and a sequential `LIKE` scan over the folded text (what search would cost
 without a full-text index). Search targets p95 < 50 ms on SQLite and on PostgreSQL (Debian's
 server, started here in a temporary folder). Starts its own embedded S3 server in a temporary
-folder; nothing is downloaded.
+folder (and a second one for the replication row: the cost of the second copy); nothing is
+downloaded.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from motcua.types import fold, nfc
 from storage.archive import Archive, Buckets
 from storage.catalogue import Catalogue, CatalogueEntry, SearchQuery, records
 from storage.record import RecordInfo
+from storage.replica import ReplicaConfig
 from storage.server import EmbeddedS3Server
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
@@ -276,6 +278,8 @@ def bench_search(url: str, records: int, qs: list[SearchQuery]) -> dict[str, flo
 def bench_uploads(home: Path, uploads: int, file_mib: int, rounds: int) -> dict[str, float]:
     server = EmbeddedS3Server(home / "s3home")
     config = server.up(timeout=180)
+    replica_server = EmbeddedS3Server(home / "s3replica")  # the second copy's own server
+    replica = replica_server.up(timeout=180)
     try:
         folder = home / "files"
         folder.mkdir()
@@ -331,20 +335,30 @@ def bench_uploads(home: Path, uploads: int, file_mib: int, rounds: int) -> dict[
             setup=server.setup_config(),
         )
         archive.ensure_buckets()
+        replicated = Archive(
+            config,
+            Catalogue(f"sqlite:///{home / 'cat-replicated.sqlite3'}"),
+            Buckets("r-orig", "r-archive", "r-quar"),
+            setup=server.setup_config(),
+            replica=ReplicaConfig(replica, setup=replica_server.setup_config()),
+        )
+        replicated.ensure_buckets()
 
-        def archived(round_: int) -> float:
+        def archived(round_: int, into: Archive = archive, day: str = "261122") -> float:
             started = time.perf_counter()
             for i, files in enumerate(sets):
-                archive.put(files, RecordInfo(dossier_code=f"H40.29.10-261122-{round_}{i:03d}"))
+                into.put(files, RecordInfo(dossier_code=f"H40.29.10-{day}-{round_}{i:03d}"))
             return total_mb / (time.perf_counter() - started)
 
         # interleaved rounds: the machine is shared, so load changes during the run; each
         # archive round is compared with the bare round just before it
-        bare_runs, worm_runs, archive_runs = [], [], []
+        bare_runs, worm_runs, archive_runs, replicated_runs = [], [], [], []
         for round_ in range(rounds):
             bare_runs.append(bare())
             worm_runs.append(bare_worm())
             archive_runs.append(archived(round_))
+            replicated_runs.append(archived(round_, replicated, "261121"))
+        assert replicated.replicator is not None and replicated.replicator.queue.count() == 0
         ratios = [a / b for a, b in zip(archive_runs, bare_runs, strict=True)]
         worm_ratios = [a / b for a, b in zip(archive_runs, worm_runs, strict=True)]
         # small records for the reindex: one text file each
@@ -365,12 +379,17 @@ def bench_uploads(home: Path, uploads: int, file_mib: int, rounds: int) -> dict[
             "ratio": statistics.median(ratios),
             "worm": statistics.median(worm_runs),
             "worm_ratio": statistics.median(worm_ratios),
+            "replicated": statistics.median(replicated_runs),
+            "replicated_ratio": statistics.median(
+                [r / b for r, b in zip(replicated_runs, bare_runs, strict=True)]
+            ),
             "total_mb": total_mb,
             "reindex_s": reindex_s,
             "reindex_records": records,
         }
     finally:
         server.down(timeout=5)
+        replica_server.down(timeout=5)
 
 
 def main() -> int:
@@ -414,6 +433,10 @@ def main() -> int:
         print(f"{'upload MB/s, archive vs bare put into a WORM bucket':<52} "
               f"{up['archive']:>12.1f} {up['worm']:>12.1f} {'':>10}")  # fmt: skip
         print(f"{'  ratio (retention + checksum in both)':<52} {up['worm_ratio']:>12.2f} "
+              f"{1.0:>12.2f} {'':>10}")  # fmt: skip
+        print(f"{'upload MB/s, replication on (second server)':<52} "
+              f"{up['replicated']:>12.1f} {up['bare']:>12.1f} {'':>10}")  # fmt: skip
+        print(f"{'  ratio with replication (its cost)':<52} {up['replicated_ratio']:>12.2f} "
               f"{1.0:>12.2f} {'':>10}")  # fmt: skip
     for label, res in searches.items():
         for q in ("p50", "p95"):

@@ -5,6 +5,10 @@
   archive) the catalogue against the store, each side's orphans being findings
   (`storage.audit`); a markdown artifact lists what was found, and the run fails when anything
   was, so a scheduled audit with findings shows red in Prefect.
+- `replicate_archive`: send the copies queued for the replica (the second copy,
+  MOTCUA_S3_REPLICA_*); the fixity audit runs it first, so a weekly audit also drains the queue.
+- `repair_archive_record`: restore a missing or bad copy of a record's objects from the other copy
+  as new versions (the old ones stay), journalled as `archive.copy_repaired`.
 - `reindex_catalogue`: rebuild the catalogue from the object store alone.
 - `apologise_late_dossiers`: every unresolved dossier past its due date without an apology gets
   the apology-and-new-date letter (Mẫu 04) in its folder and its new date in the register; the
@@ -64,6 +68,7 @@ def fixity_audit(
     unless `fail_on_findings` is False (the CLI reports them and sets its exit code itself)."""
     started = time.monotonic()
     archive = current_office().archive
+    flushed = archive.flush_replica()  # the queue first: what landed is then audited as such
 
     def verify_all(ids: list[str]) -> list[RecordAudit]:
         return [f.result() for f in audit_record.map(ids)]
@@ -86,8 +91,11 @@ def fixity_audit(
         "catalogue_records": catalogued,
         "objects": sum(a.objects_checked for a in audits),
         "findings": [
-            {"record_id": f.record_id, "object": f.object, "problem": f.problem} for f in findings
+            {"record_id": f.record_id, "object": f.object, "problem": f.problem, "copy": f.copy}
+            for f in findings
         ],
+        "copies": {a.record_id: [c.as_dict() for c in a.copies] for a in audits},
+        "replica_queue": flushed.as_dict() if flushed is not None else None,
         "seconds": round(time.monotonic() - started, 1),
     }
     lines = [
@@ -96,7 +104,7 @@ def fixity_audit(
         f"- Hồ sơ: {result['records']}, tệp: {result['objects']}, {result['seconds']} s",
         f"- Vấn đề: {len(findings)}",
         "",
-        *[f"- `{f.record_id}` `{f.object}`: {f.problem}" for f in findings[:200]],
+        *[f"- `{f.record_id}` `{f.object}` ({f.copy}): {f.problem}" for f in findings[:200]],
     ]
     create_markdown_artifact(
         "\n".join(lines), key="fixity-audit", description="Kiểm tra toàn vẹn (fixity)"
@@ -108,6 +116,28 @@ def fixity_audit(
             hint="see the run's artifact; `motcua archive verify RECORD_ID` for details",
         )
     return result
+
+
+@flow(name="replicate-archive", log_prints=False)
+def replicate_archive() -> dict[str, Any]:
+    """Send every copy queued for the replica (stops early when it is still down)."""
+    flushed = current_office().archive.flush_replica()
+    if flushed is None:
+        return {"replica": False, "copied": 0, "pending": 0, "error": None}
+    return {"replica": True, **flushed.as_dict()}
+
+
+@flow(name="repair-archive-record", log_prints=False)
+def repair_archive_record(record_id: str, actor: str = "system:flows") -> dict[str, Any]:
+    """Restore a record's missing or bad objects on one copy from the other, as new versions;
+    the repair is journalled on the record. Raises when the record is unknown or an object is bad
+    on both copies (what could be restored is restored and journalled first)."""
+    office = current_office()
+    report = office.archive.repair(record_id)
+    if report.restored:
+        office.journal_event(actor=actor, action="archive.copy_repaired", target_kind="record",
+                             target_id=record_id, details=report.as_dict())  # fmt: skip
+    return report.as_dict()
 
 
 @flow(name="reindex-catalogue", log_prints=False)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from motcua.errors import ConfigurationError
 from motcua.settings import Settings
@@ -58,6 +60,7 @@ def archive(settings: Settings) -> Archive:
     """The write-once archive: buckets and catalogue from the settings, S3 from `s3_config`."""
     from storage.archive import Archive, Buckets
     from storage.catalogue import Catalogue
+    from storage.replica import ReplicaConfig
 
     settings.home.mkdir(parents=True, exist_ok=True)
     # an embedded server that restarts may pick other ports: let retries find it again
@@ -73,6 +76,33 @@ def archive(settings: Settings) -> Archive:
         ),
         resolve_s3=resolve,
         setup=s3_setup_config(settings),
+        replica=replica_config(settings, ReplicaConfig),
+    )
+
+
+def replica_config(settings: Settings, make: Any) -> Any:
+    """The second copy's server from `MOTCUA_S3_REPLICA_*`, or None when unset."""
+    if not settings.s3_replica_endpoint:
+        return None
+    if not settings.s3_replica_access_key or settings.s3_replica_secret_key is None:
+        raise ConfigurationError(
+            "MOTCUA_S3_REPLICA_ENDPOINT is set but the credentials are not",
+            hint="set MOTCUA_S3_REPLICA_ACCESS_KEY and MOTCUA_S3_REPLICA_SECRET_KEY",
+        )
+
+    def config(access: str, secret: SecretStr) -> S3Config:
+        assert settings.s3_replica_endpoint is not None
+        return S3Config(endpoint=settings.s3_replica_endpoint, access_key=access,
+                        secret_key=secret.get_secret_value(), secure=settings.s3_replica_secure,
+                        region=settings.s3_replica_region)  # fmt: skip
+
+    setup = None
+    if settings.s3_replica_setup_access_key and settings.s3_replica_setup_secret_key:
+        setup = config(settings.s3_replica_setup_access_key, settings.s3_replica_setup_secret_key)
+    return make(
+        config(settings.s3_replica_access_key, settings.s3_replica_secret_key),
+        bucket=settings.s3_replica_bucket,
+        setup=setup,
     )
 
 

@@ -64,6 +64,22 @@ class Settings(BaseSettings):
     s3_setup_secret_key: SecretStr | None = None
     s3_secure: bool = False
     s3_region: str = "us-east-1"
+    s3_replica_endpoint: str | None = Field(
+        default=None,
+        description="host:port of a second S3 server that keeps a copy of the archive; "
+        "unset = one copy only",
+    )
+    s3_replica_access_key: str | None = None
+    s3_replica_secret_key: SecretStr | None = None
+    s3_replica_setup_access_key: str | None = Field(
+        default=None, description="the replica's set-up identity (bucket creation only)"
+    )
+    s3_replica_setup_secret_key: SecretStr | None = None
+    s3_replica_bucket: str | None = Field(
+        default=None, description="the replica's archive bucket; unset = MOTCUA_BUCKET_ARCHIVE"
+    )
+    s3_replica_secure: bool = False
+    s3_replica_region: str = "us-east-1"
     bucket_originals: str = "motcua-originals"
     bucket_archive: str = "motcua-archive"
     bucket_quarantine: str = "motcua-quarantine"
@@ -219,7 +235,7 @@ class Settings(BaseSettings):
         description="how long a prepared signature waits for the leader's device",
     )
 
-    @field_validator("s3_endpoint")
+    @field_validator("s3_endpoint", "s3_replica_endpoint")
     @classmethod
     def _endpoint_is_host_port(cls, value: str | None) -> str | None:
         if value is None or value == "":

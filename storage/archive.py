@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from minio import Minio
 from minio.retention import Retention
@@ -65,14 +65,19 @@ from storage.record import (
     record_prefix,
     safe_payload_name,
 )
+from storage.replica import PRIMARY, REPLICA, FlushResult, ReplicaConfig, Replicator
 from storage.retention import RetentionClass, RetentionPolicy, load_retention_policy
 from storage.s3 import S3Config
+
+if TYPE_CHECKING:
+    from storage.repair import RepairReport
 
 log = logging.getLogger(__name__)
 
 A = TypeVar("A")
 R = TypeVar("R")
 _KEEP_IN_MEMORY = 96 * 1024 * 1024  # per put: small payload files read once, hashed, sent
+_FLUSH_PER_PUT = 30  # queued replica copies sent after each put
 
 
 @dataclass(frozen=True)
@@ -116,8 +121,11 @@ class Archive:
         upload_threads: int = 3,
         payload_threads: int = 2,
         setup: S3Config | None = None,
+        replica: ReplicaConfig | None = None,
     ) -> None:
-        """`resolve_s3` re-reads where the server is between retries (an embedded server that
+        """`replica` names a second S3 server that receives a copy of every archived object
+        (queued and retried when it is down, `storage.replica`). `resolve_s3` re-reads where
+        the server is between retries (an embedded server that
         restarted may listen on other ports); without it the endpoint is fixed. `setup` is the
         set-up identity, used only to create and configure missing buckets; without it a
         missing bucket is created with `s3` (which a least-privilege key is refused)."""
@@ -136,6 +144,31 @@ class Archive:
             resolve_s3=resolve_s3,
             setup=setup,
         )
+        self.replicator = (
+            None
+            if replica is None
+            else Replicator(
+                replica,
+                self.store.buckets,
+                self.retention,
+                part_size,
+                catalogue.engine,
+                single_put_limit,
+            )
+        )
+
+    def copies(self) -> list[tuple[str, ObjectStore]]:
+        """("primary", store) and, with a replica, ("replica", its store)."""
+        out = [(PRIMARY, self.store)]
+        if self.replicator is not None:
+            out.append((REPLICA, self.replicator.store))
+        return out
+
+    def flush_replica(self, limit: int | None = None, force: bool = True) -> FlushResult | None:
+        """Send the copies queued for the replica; None when there is no replica."""
+        if self.replicator is None:
+            return None
+        return self.replicator.flush(self.store, limit, force=force)
 
     @property
     def client(self) -> Minio:
@@ -164,10 +197,12 @@ class Archive:
 
     # -- listing ---------------------------------------------------------------------------
 
-    def _scan(self, prefix: str = RECORDS_PREFIX) -> dict[str, Listing]:
-        """Every version under `records/`, grouped by record id and object name."""
+    def _scan(
+        self, prefix: str = RECORDS_PREFIX, store: ObjectStore | None = None
+    ) -> dict[str, Listing]:
+        """Every version under `records/` (of the primary, or `store`), by record and name."""
         listings: dict[str, Listing] = {}
-        for version in self.store.list_versions(prefix):
+        for version in (store or self.store).list_versions(prefix):
             rest = version.name[len(RECORDS_PREFIX) :]
             record_id, _, name = rest.partition("/")
             if not name:
@@ -176,9 +211,10 @@ class Archive:
             listing.versions.setdefault(name, []).append(dataclasses.replace(version, name=name))
         return listings
 
-    def listing(self, record_id: str) -> Listing:
+    def listing(self, record_id: str, store: ObjectStore | None = None) -> Listing:
         """Every version of every object of one record (empty when there is none)."""
-        return self._scan(record_prefix(check_record_id(record_id))).get(record_id, Listing())
+        prefix = record_prefix(check_record_id(record_id))
+        return self._scan(prefix, store).get(record_id, Listing())
 
     def read_archived(self, record_id: str, listing: Listing, name: str) -> bytes:
         version = listing.archived(name)
@@ -201,9 +237,10 @@ class Archive:
         data: dict[str, Any] = json.loads(self.read_archived(record_id, listing, METADATA))
         return data
 
-    def records(self) -> list[str]:
-        """Ids of complete records (with a manifest), sorted."""
-        return sorted(rid for rid, lst in self._scan().items() if lst.archived(MANIFEST))
+    def records(self, store: ObjectStore | None = None) -> list[str]:
+        """Ids of complete records (with a manifest) on the primary (or `store`), sorted."""
+        scanned = self._scan(store=store)
+        return sorted(rid for rid, lst in scanned.items() if lst.archived(MANIFEST))
 
     def sweep(self) -> list[Leftover]:
         """Prefixes with objects but no manifest: interrupted puts (never listed as records)."""
@@ -313,7 +350,11 @@ class Archive:
         self.ensure_buckets()
         # one put of a record at a time: the listing below is then the truth until it ends
         with self.locks.hold(record_id):
-            return self._put_locked(record_id, info, retention_class, hashed)
+            result = self._put_locked(record_id, info, retention_class, hashed)
+        if self.replicator is not None and result.created:
+            # copies an earlier put had to queue: a few at a time, never failing this put
+            self.replicator.flush(self.store, limit=_FLUSH_PER_PUT)
+        return result
 
     def _put_locked(
         self,
@@ -337,6 +378,7 @@ class Archive:
                 json.loads(self.read_archived(record_id, listing, METADATA))["archived_at"]
             )
         retention = self._retention(retention_class, now)
+        copies = self.replicator.put() if self.replicator is not None else None
 
         # What the listing (taken under the lock) does not hold was checked absent: no HEAD
         # before each PUT; what it holds is compared by `_already`, and other bytes refused.
@@ -344,63 +386,82 @@ class Archive:
         def upload(item: _Payload) -> PayloadFile:
             name, path, sha_hex, size = item.name, item.path, item.sha256, item.size
             key = f"{prefix}data/{name}"
-            version = self._already(listing, f"data/{name}", key, sha_hex)
-            if version is None:
-                if size <= self.single_put_limit:
-                    if item.data is not None:  # hashed from these bytes a moment ago
-                        version, sent = self.store.put_bytes(
-                            key,
-                            item.data,
-                            retention,
-                            content_type(name),
-                            sha_hex,
-                            checked_absent=True,
-                        )
-                    else:
-                        data = path.read_bytes()
-                        version, sent = self.store.put_bytes(
-                            key, data, retention, content_type(name), checked_absent=True
-                        )
+            version = found[f"data/{name}"]
+            mime = content_type(name)
+            if size <= self.single_put_limit:
+                data = item.data if item.data is not None else path.read_bytes()
+                if version is None:
+                    version, sent = self.store.put_bytes(
+                        key,
+                        data,
+                        retention,
+                        mime,
+                        None if item.data is None else sha_hex,
+                        checked_absent=True,
+                    )
                     if sent != sha_hex:
                         raise InputFileError(
                             path, "changed while it was being archived", hint="archive it again"
                         )
-                else:
+                if copies is not None:
+                    copies.copy_bytes(key, version, data, sha_hex, retention, mime)
+            else:
+                if version is None:
                     version = self.store.put_large(
                         key, path, sha_hex, size, retention, checked_absent=True
                     )
+                if copies is not None:
+                    copies.copy_file(key, version, path, sha_hex, size, retention, mime)
             return PayloadFile(name=name, size=size, sha256=sha_hex, version_id=version)
-
-        # Two payload files at a time (three or more made the embedded server slower per byte
-        # on two cores, bench/archive.py); the small tag files go up three at a time.
-        payload = self._concurrently(upload, hashed, self.payload_threads)
-
-        metadata = build_metadata(record_id, info, payload, retention_class.label, now)
-        tag_files = {
-            BAGIT_TXT: BAGIT_DECLARATION.encode(),
-            BAG_INFO: bag_info_text(record_id, info, payload, now.date().isoformat()).encode(),
-            METADATA: (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode(),
-            FULLTEXT: info.text.encode(),
-        }
-        manifest = manifest_text({f"data/{p.name}": p.sha256 for p in payload}).encode()
-        tag_digests = {name: hashlib.sha256(data).hexdigest() for name, data in tag_files.items()}
-        tag_digests[MANIFEST] = hashlib.sha256(manifest).hexdigest()
-        tag_files[TAGMANIFEST] = manifest_text(tag_digests).encode()
-        tag_files[MANIFEST] = manifest  # last: its presence makes the record exist
 
         def upload_tag(item: tuple[str, bytes]) -> None:
             name, data = item
             key = prefix + name
-            if self._already(listing, name, key, hashlib.sha256(data).hexdigest()):
-                return
-            mime = "application/json" if name.endswith(".json") else "text/plain"
-            self.store.put_bytes(
-                key, data, retention, mime + "; charset=utf-8", checked_absent=True
+            sha_hex = hashlib.sha256(data).hexdigest()
+            mime = ("application/json" if name.endswith(".json") else "text/plain") + (
+                "; charset=utf-8"
             )
+            version = found[name] if name in found else self._already(listing, name, key, sha_hex)
+            if version is None:
+                version, _ = self.store.put_bytes(
+                    key, data, retention, mime, sha_hex, checked_absent=True
+                )
+            if copies is not None:
+                copies.copy_bytes(key, version, data, sha_hex, retention, mime)
 
-        # The tag files concurrently, and only when all are stored, the manifest.
-        self._concurrently(upload_tag, [(n, d) for n, d in tag_files.items() if n != MANIFEST])
-        upload_tag((MANIFEST, tag_files[MANIFEST]))
+        # The tag files that do not depend on the payload's version ids go up beside the
+        # payload (two payload files at a time: three or more made the embedded server slower
+        # per byte on two cores, bench/archive.py); then metadata and the tag manifest; and
+        # only when all are stored, the manifest: its presence makes the record exist.
+        sizes = [PayloadFile(name=p.name, size=p.size, sha256=p.sha256) for p in hashed]
+        early = {
+            BAGIT_TXT: BAGIT_DECLARATION.encode(),
+            BAG_INFO: bag_info_text(record_id, info, sizes, now.date().isoformat()).encode(),
+            FULLTEXT: info.text.encode(),
+        }
+        # refusals first: nothing is written when any object holds other bytes already
+        found = {f"data/{p.name}": self._already(listing, f"data/{p.name}",
+                                                 f"{prefix}data/{p.name}", p.sha256)
+                 for p in hashed}  # fmt: skip
+        found |= {n: self._already(listing, n, prefix + n, hashlib.sha256(d).hexdigest())
+                  for n, d in early.items()}  # fmt: skip
+        jobs: list[Callable[[], PayloadFile | None]] = [
+            functools.partial(upload, item) for item in hashed
+        ] + [functools.partial(upload_tag, item) for item in early.items()]
+        done = self._concurrently(lambda job: job(), jobs, self.payload_threads + 1)
+        payload = [p for p in done if isinstance(p, PayloadFile)]
+
+        metadata = build_metadata(record_id, info, payload, retention_class.label, now)
+        tag_files = {
+            **early,
+            METADATA: (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode(),
+        }
+        manifest = manifest_text({f"data/{p.name}": p.sha256 for p in payload}).encode()
+        tag_digests = {name: hashlib.sha256(data).hexdigest() for name, data in tag_files.items()}
+        tag_digests[MANIFEST] = hashlib.sha256(manifest).hexdigest()
+        late = {METADATA: tag_files[METADATA], TAGMANIFEST: manifest_text(tag_digests).encode()}
+        self._concurrently(upload_tag, list(late.items()))
+        upload_tag((MANIFEST, manifest))
         log.info("archived record %s (%d files)", record_id, len(payload))
         self.catalogue.upsert([self._entry(record_id, None, metadata, info.text)])
         return PutResult(record_id, True, tuple(payload))
@@ -451,6 +512,12 @@ class Archive:
     def verify(self, record_id: str, pdf_checker: PdfChecker | None = None) -> RecordAudit:
         """Fixity audit: re-hash every object, look for versions hiding the archived one."""
         return fixity.verify(self, record_id, pdf_checker)
+
+    def repair(self, record_id: str) -> RepairReport:
+        """Restore a missing or bad copy of each object from the other copy, as new versions."""
+        from storage.repair import repair
+
+        return repair(self, check_record_id(record_id))
 
     def hold(self, record_id: str, on: bool = True) -> int:
         """Set or release a legal hold on every archived object of a record; returns the count."""

@@ -9,10 +9,12 @@ found on either side (fixity, hidden versions, signatures through `pdf_checker`)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from motcua.errors import MotcuaError
 from storage.archive import Archive, Finding, PdfChecker, RecordAudit
 
 BUCKET = "(bucket)"
@@ -76,6 +78,9 @@ def audit_archive(
     """Audit the whole archive; `verify_all` verifies a list of record ids (a flow maps them as
     tasks), by default `archive.verify` one after the other."""
     store_ids = set(archive.records())
+    for _copy, store in archive.copies()[1:]:  # a record lost from the primary is audited too
+        with contextlib.suppress(MotcuaError):  # unreachable: each record's audit says so
+            store_ids |= set(archive.records(store))
     catalogue_ids = archive.catalogue.record_ids()
     general = archive.bucket_findings() + orphan_findings(store_ids, catalogue_ids)
     # the store's records only: a catalogue-only record is already an orphan finding above

@@ -10,6 +10,7 @@ names call these), so this module imports the archive for types only.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import logging
@@ -17,34 +18,54 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from minio.error import S3Error
 
-from motcua.errors import CheckFailedError
+from motcua.errors import CheckFailedError, MotcuaError
+from storage.objects import Listing, ObjectStore, ObjectVersion
 from storage.record import MANIFEST, TAGMANIFEST, parse_manifest, record_prefix
+from storage.replica import PRIMARY, REPLICA
 
 if TYPE_CHECKING:
     from storage.archive import Archive
-    from storage.objects import Listing
 
 log = logging.getLogger(__name__)
 
 PdfChecker = Callable[[bytes, str], list[str]]  # (pdf bytes, object name) → problems found
+COPY_LABELS = {PRIMARY: "bản chính", REPLICA: "bản sao"}
+REPAIR_META = "motcua-repair"  # user metadata on a version `archive repair` wrote
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem an audit found, naming the record and the object."""
+    """One problem an audit found, naming the record, the object and the copy it is on."""
 
     record_id: str
     object: str
     problem: str
+    copy: str = PRIMARY  # "primary" or "replica" (the second copy, storage.replica)
 
     def __str__(self) -> str:
-        return f"{self.record_id}: {self.object}: {self.problem}"
+        where = "" if self.copy == PRIMARY else f" [{COPY_LABELS.get(self.copy, self.copy)}]"
+        return f"{self.record_id}{where}: {self.object}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class CopySummary:
+    """How one copy of a record fared: complete, or how many objects are bad."""
+
+    copy: str
+    ok: bool
+    objects_checked: int
+    bad_objects: tuple[str, ...] = ()
+    repaired: tuple[str, ...] = ()  # restored by `archive repair` (a newer, good version)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"copy": self.copy, "ok": self.ok, "objects_checked": self.objects_checked,
+                "bad_objects": list(self.bad_objects), "repaired": list(self.repaired)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class RecordAudit:
     record_id: str
     objects_checked: int
     findings: tuple[Finding, ...]
+    copies: tuple[CopySummary, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -63,6 +85,7 @@ class RecordAudit:
             "ok": self.ok,
             "objects_checked": self.objects_checked,
             "findings": [asdict(f) for f in self.findings],
+            "copies": [c.as_dict() for c in self.copies],
         }
 
 
@@ -70,84 +93,195 @@ class RetentionRefusedError(CheckFailedError):
     """The store refused to delete or change a retained version (as it must)."""
 
 
+@dataclass
+class CopyState:
+    """One copy of one record as an audit found it."""
+
+    copy: str
+    store: ObjectStore
+    listing: Listing
+    checked: int = 0
+    good: dict[str, str | None] = field(default_factory=dict)  # name → version with its bytes
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (name, problem)
+    repaired: list[str] = field(default_factory=list)
+    unreachable: str | None = None
+
+    def bad_names(self) -> list[str]:
+        return sorted({name for name, _ in self.problems})
+
+    def summary(self) -> CopySummary:
+        bad = tuple(self.bad_names())
+        return CopySummary(self.copy, not self.problems, self.checked, bad, tuple(self.repaired))
+
+
 def bucket_findings(archive: Archive) -> list[Finding]:
-    """Drift of each bucket's versioning, object lock, policy and lifecycle rules."""
-    return [
-        Finding("(bucket)", bucket, problem) for bucket, problem in archive.store.bucket_drift()
-    ]
+    """Drift of each bucket's versioning, object lock, policy and lifecycle rules, on each copy."""
+    findings = []
+    for copy, store in archive.copies():
+        try:
+            drift = store.bucket_drift()
+        except MotcuaError as exc:
+            findings.append(Finding("(bucket)", store.buckets.archive, f"unreachable: {exc}", copy))
+            continue
+        findings += [Finding("(bucket)", bucket, problem, copy) for bucket, problem in drift]
+    return findings
 
 
-def verify(archive: Archive, record_id: str, pdf_checker: PdfChecker | None = None) -> RecordAudit:
-    """Fixity audit: re-hash every object, look for versions hiding the archived one."""
-    listing = archive.listing(record_id)
-    findings: list[Finding] = []
+def _manifests(state: CopyState, record_id: str) -> tuple[dict[str, str], bool] | None:
+    """(expected digests, self-consistent) from one copy's manifests; None when unreadable.
+    Self-consistent: the tag manifest's digest of the manifest matches the manifest read."""
+    listing, store = state.listing, state.store
+    try:
+        raw = {}
+        for name in (MANIFEST, TAGMANIFEST):
+            version = listing.archived(name)
+            if version is None:
+                return None
+            raw[name] = store.read(record_prefix(record_id) + name, version.version_id)
+        manifest = parse_manifest(raw[MANIFEST].decode(), MANIFEST)
+        tagmanifest = parse_manifest(raw[TAGMANIFEST].decode(), TAGMANIFEST)
+    except (CheckFailedError, UnicodeDecodeError):
+        return None
+    consistent = tagmanifest.get(MANIFEST) == hashlib.sha256(raw[MANIFEST]).hexdigest()
+    expected = {
+        **manifest,
+        **tagmanifest,
+        TAGMANIFEST: hashlib.sha256(raw[TAGMANIFEST]).hexdigest(),
+    }
+    return expected, consistent
+
+
+def check_copies(
+    archive: Archive, record_id: str, pdf_checker: PdfChecker | None = None
+) -> tuple[list[CopyState], dict[str, str] | None]:
+    """Each copy of a record checked against the manifest of the copy that agrees with itself
+    (the primary's when both do); returns the states and the digests expected."""
+    states: list[CopyState] = []
+    for copy, store in archive.copies():
+        try:
+            listing = archive.listing(record_id, store)
+        except MotcuaError as exc:
+            state = CopyState(copy, store, Listing(), unreachable=str(exc))
+            state.problems.append(("(copy)", f"unreachable: {exc}"))
+            states.append(state)
+            continue
+        states.append(CopyState(copy, store, listing))
+    read = [(s, _manifests(s, record_id)) for s in states if s.unreachable is None]
+    candidates = [(s, m) for s, m in read if m is not None]
+    chosen = next((c for c in candidates if c[1][1]), candidates[0] if candidates else None)
+    if chosen is None:
+        return states, None
+    expected = chosen[1][0]
+    for state in states:
+        if state.unreachable is None:
+            checker = pdf_checker if state.copy == PRIMARY else None
+            _check_copy(state, record_id, expected, checker, trusted=state is chosen[0])
+    return states, expected
+
+
+def _check_copy(state: CopyState, record_id: str, expected: dict[str, str],
+                pdf_checker: PdfChecker | None, *, trusted: bool) -> None:  # fmt: skip
+    """Hash every object of one copy against `expected`; look for versions and delete markers
+    hiding it. A copy whose archived version went bad is good again when a newer version that
+    `archive repair` wrote holds the expected bytes."""
+    listing, store = state.listing, state.store
+    prefix = record_prefix(record_id)
 
     def found(name: str, problem: str) -> None:
-        findings.append(Finding(record_id, name, problem))
+        state.problems.append((name, problem))
 
-    if listing.archived(MANIFEST) is None:
-        found(MANIFEST, "missing: the record does not exist or was never completed")
-        return RecordAudit(record_id, 0, tuple(findings))
-    for name, versions in sorted(listing.versions.items()):
-        markers = sum(v.delete_marker for v in versions)
-        if markers:
-            found(name, f"{markers} delete marker(s) hide the archived version")
-        newer = _newer_other_bytes(archive, record_id, listing, name)
-        if newer:
-            found(name, f"{newer} newer version(s) written after archiving")
-    try:
-        manifest = parse_manifest(
-            archive.read_archived(record_id, listing, MANIFEST).decode(), MANIFEST
-        )
-        tagmanifest = parse_manifest(
-            archive.read_archived(record_id, listing, TAGMANIFEST).decode(), TAGMANIFEST
-        )
-    except (CheckFailedError, UnicodeDecodeError) as exc:
-        found(MANIFEST, f"unreadable manifest ({exc})")
-        return RecordAudit(record_id, 0, tuple(findings))
-    expected = {**manifest, **tagmanifest}
-    checked = 0
-    for name, sha_hex in sorted(expected.items()):
-        version = listing.archived(name)
-        if version is None:
+    hashes: dict[str | None, str] = {}
+
+    def sha(name: str, version: ObjectVersion, sink: io.BytesIO | None = None) -> str:
+        if version.version_id not in hashes or sink is not None:
+            hashes[version.version_id] = store.hash_object(prefix + name, version.version_id, sink)
+        return hashes[version.version_id]
+
+    for name, want in sorted(expected.items()):
+        hashes.clear()
+        versions = listing.versions.get(name, [])
+        archived = listing.archived(name)
+        if archived is None:
             found(name, "listed in the manifest but missing from the store")
             continue
-        key = record_prefix(record_id) + name
+        if name != TAGMANIFEST:
+            state.checked += 1
         want_pdf = pdf_checker is not None and name.lower().endswith(".pdf")
         buffer = io.BytesIO() if want_pdf else None
-        actual = archive.store.hash_object(key, version.version_id, buffer)
-        checked += 1
-        if actual != sha_hex:
-            found(name, f"SHA-256 {actual[:12]}… differs from the manifest {sha_hex[:12]}…")
-        if want_pdf and pdf_checker is not None and buffer is not None:
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+        newer = sorted(
+            (v for v in versions if v.version_id != archived.version_id),
+            key=lambda v: v.modified or epoch,
+        )
+        actual = hashes[archived.version_id] = (
+            want if trusted and name == TAGMANIFEST else sha(name, archived, buffer)
+        )
+        good: ObjectVersion | None = archived if actual == want else None
+        if good is None:
+            for v in reversed(newer):
+                if (
+                    not v.delete_marker
+                    and _is_repair(store, prefix + name, v)
+                    and sha(name, v) == want
+                ):
+                    good = v
+                    state.repaired.append(name)
+                    break
+        if good is None:
+            found(name, f"SHA-256 {actual[:12]}… differs from the manifest {want[:12]}…")
+            reference, after = actual, newer
+        else:
+            state.good[name] = good.version_id
+            reference = want
+            # what was written after the good version (a repair: what follows it in order)
+            after = newer if good is archived else newer[newer.index(good) + 1 :]
+        # delete markers: any, unless a good version stands after them
+        markers = sum(v.delete_marker for v in (after if good is not None else versions))
+        if markers:
+            found(name, f"{markers} delete marker(s) hide the archived version")
+        # a version with the very same bytes hides nothing: a store killed while it took a PUT
+        # can surface the first copy after motcua, finding none, wrote it again
+        other = sum(1 for v in after if not v.delete_marker and sha(name, v) != reference)
+        if other:
+            found(name, f"{other} newer version(s) written after archiving")
+        if want_pdf and pdf_checker is not None and buffer is not None and good is archived:
             try:
                 problems = pdf_checker(buffer.getvalue(), name)
             except Exception as exc:  # a checker must report, not abort the audit
                 problems = [f"signature check failed to run ({type(exc).__name__}: {exc})"]
             for problem in problems:
                 found(name, problem)
-    for name in sorted(set(listing.versions) - set(expected) - {TAGMANIFEST}):
+    for name in sorted(set(listing.versions) - set(expected)):
         found(name, "not listed in the manifest (written behind the archive's back)")
-    return RecordAudit(record_id, checked, tuple(findings))
 
 
-def _newer_other_bytes(archive: Archive, record_id: str, listing: Listing, name: str) -> int:
-    """How many versions of `name` besides the archived one hold other bytes (hashed, not
-    trusted from their metadata). A version with the very same bytes hides nothing: a store
-    killed while it took a PUT can surface the first copy after motcua, finding none, wrote it
-    again (the kill-loop test sees it on SeaweedFS)."""
-    archived = listing.archived(name)
-    kept = [v for v in listing.versions.get(name, []) if not v.delete_marker]
-    if archived is None or len(kept) < 2:
-        return 0
-    key = record_prefix(record_id) + name
-    original = archive.store.hash_object(key, archived.version_id)
-    return sum(
-        1
-        for v in kept
-        if v.version_id != archived.version_id
-        and archive.store.hash_object(key, v.version_id) != original
-    )
+def _is_repair(store: ObjectStore, key: str, version: ObjectVersion) -> bool:
+    return REPAIR_META in store.user_meta(key, version.version_id)
+
+
+def verify(archive: Archive, record_id: str, pdf_checker: PdfChecker | None = None) -> RecordAudit:
+    """Fixity audit of every copy: re-hash every object, look for versions hiding the archived
+    one; each finding names the copy it is on."""
+    states, expected = check_copies(archive, record_id, pdf_checker)
+    findings: list[Finding] = []
+    if expected is None:
+        reachable = [s for s in states if s.unreachable is None]
+        has_manifest = any(s.listing.archived(MANIFEST) is not None for s in reachable)
+        problem = (
+            "unreadable manifest" if has_manifest
+            else "missing: the record does not exist or was never completed"
+        )  # fmt: skip
+        findings.append(Finding(record_id, MANIFEST, problem))
+        findings += [
+            Finding(record_id, name, problem, s.copy)
+            for s in states
+            for name, problem in s.problems
+        ]
+        return RecordAudit(record_id, 0, tuple(findings), tuple(s.summary() for s in states))
+    for state in states:
+        findings += [Finding(record_id, n, p, state.copy) for n, p in state.problems]
+    return RecordAudit(record_id, states[0].checked, tuple(findings),
+                       tuple(s.summary() for s in states))  # fmt: skip
 
 
 def archived_versions(archive: Archive, record_id: str) -> list[tuple[str, str | None]]:
@@ -256,12 +390,17 @@ def export(
 
 
 __all__ = [
+    "COPY_LABELS",
+    "REPAIR_META",
+    "CopyState",
+    "CopySummary",
     "Finding",
     "PdfChecker",
     "RecordAudit",
     "RetentionRefusedError",
     "archived_versions",
     "bucket_findings",
+    "check_copies",
     "delete_record",
     "export",
     "hold",

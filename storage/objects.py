@@ -172,8 +172,11 @@ class ObjectStore:
         part_size: int,
         resolve_s3: Callable[[], S3Config] | None = None,
         setup: S3Config | None = None,
+        archive_only: bool = False,
     ) -> None:
+        """`archive_only`: a replica, which holds the archive bucket and no other."""
         self.s3 = s3
+        self.archive_only = archive_only
         self.buckets = buckets
         self.retention = retention
         self.retry = retry
@@ -245,18 +248,26 @@ class ObjectStore:
         """Create the three buckets on first use, with versioning and (archive) object lock."""
         if self._buckets_ready:
             return
-        self._make_bucket(self.buckets.originals, lock=False)
-        self._make_bucket(self.buckets.quarantine, lock=False)
+        if not self.archive_only:
+            self._make_bucket(self.buckets.originals, lock=False)
+            self._make_bucket(self.buckets.quarantine, lock=False)
         self._make_bucket(self.buckets.archive, lock=True)
         self._buckets_ready = True
+
+    def reset_buckets(self) -> None:
+        """Check the buckets again on next use (a store that was wiped lost them)."""
+        self._buckets_ready = False
 
     def expected_buckets(self) -> list[ExpectedBucket]:
         """The three buckets and how each must be configured (what the audit compares)."""
         default = self.retention.get(None)
+        archive = ExpectedBucket(self.buckets.archive, default.mode, min(default.years or 100, 100))
+        if self.archive_only:
+            return [archive]
         return [
             ExpectedBucket(self.buckets.originals),
             ExpectedBucket(self.buckets.quarantine),
-            ExpectedBucket(self.buckets.archive, default.mode, min(default.years or 100, 100)),
+            archive,
         ]
 
     def bucket_drift(self) -> list[tuple[str, str]]:
@@ -383,6 +394,31 @@ class ObjectStore:
 
         return self.call(f"reading {key}", fetch)
 
+    def user_meta(self, key: str, version_id: str | None) -> dict[str, str]:
+        """The `x-amz-meta-*` headers of one version, lower-cased names without the prefix."""
+        stat = self.call(
+            f"checking {key}",
+            lambda: self.client.stat_object(self.buckets.archive, key, version_id=version_id),
+        )
+        prefix = "x-amz-meta-"
+        return {
+            k.lower()[len(prefix) :]: v
+            for k, v in (stat.metadata or {}).items()
+            if k.lower().startswith(prefix)
+        }
+
+    def retention_of(self, key: str, version_id: str | None) -> Retention | None:
+        """The object-lock retention of one archived version (None when it has none)."""
+        try:
+            return self.call(
+                f"reading retention of {key}",
+                lambda: self.client.get_object_retention(self.buckets.archive, key, version_id),
+            )
+        except S3Error as exc:
+            if exc.code in {"NoSuchObjectLockConfiguration", *_MISSING}:
+                return None
+            raise
+
     def existing(self, key: str, sha_hex: str) -> str | None:
         """The version id of `key` when the store already holds these bytes (a retried put)."""
         try:
@@ -448,6 +484,7 @@ class ObjectStore:
         *,
         new_version: bool = False,
         checked_absent: bool = False,
+        extra_meta: dict[str, str] | None = None,
     ) -> tuple[str | None, str]:
         """Single PUT with the SHA-256 sent for the server to check; returns (version, sha).
 
@@ -479,7 +516,11 @@ class ObjectStore:
                 io.BytesIO(data),
                 len(data),
                 content_type=mime,
-                metadata={"x-amz-checksum-sha256": sha_b64, "sha256": sha_hex},
+                metadata={
+                    "x-amz-checksum-sha256": sha_b64,
+                    "sha256": sha_hex,
+                    **(extra_meta or {}),
+                },
                 retention=retention,
                 # one PUT, never multipart: the checksum header is of the whole object
                 part_size=max(MIN_PART, len(data)),
@@ -511,6 +552,7 @@ class ObjectStore:
         *,
         new_version: bool = False,
         checked_absent: bool = False,
+        extra_meta: dict[str, str] | None = None,
     ) -> str | None:
         """Multipart upload hashing the bytes sent, then read back and compared; refused over
         other bytes as `put_bytes` is."""
@@ -528,7 +570,7 @@ class ObjectStore:
                     reader,  # type: ignore[arg-type]
                     size,
                     content_type=content_type(path.name),
-                    metadata={"sha256": expected},
+                    metadata={"sha256": expected, **(extra_meta or {})},
                     retention=retention,
                     part_size=self.part_size,
                     num_parallel_uploads=1,

@@ -18,6 +18,7 @@ import click
 from motcua.cli import AppContext
 from motcua.errors import BadArgumentError, CheckFailedError
 from motcua.services import pdf_checker as _pdf_checker
+from storage.fixity import COPY_LABELS
 
 if TYPE_CHECKING:
     from storage.archive import Archive
@@ -256,7 +257,8 @@ def verify(
             state = "toàn vẹn" if audit.ok else f"{len(audit.findings)} vấn đề"
             click.echo(f"{audit.record_id}: {audit.objects_checked} tệp đã kiểm tra, {state}")
             for finding in audit.findings:
-                click.echo(f"  ✗ {finding.object}: {finding.problem}")
+                where = "" if finding.copy == "primary" else f"[{COPY_LABELS[finding.copy]}] "
+                click.echo(f"  ✗ {where}{finding.object}: {finding.problem}")
         if checker is None:
             click.echo(
                 "(chữ ký số trong PDF chưa được kiểm tra: mô-đun signing chưa có verify_pdf)"

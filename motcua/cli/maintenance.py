@@ -17,6 +17,7 @@ from motcua.cli.archive import commands as _archive_commands
 from motcua.cli.dossier import commands as _dossier_commands
 from motcua.cli.intake import prepare_flows
 from motcua.errors import BadArgumentError
+from storage.fixity import COPY_LABELS
 
 
 @click.command("apologise")
@@ -65,13 +66,62 @@ def audit(app: AppContext, as_json: bool) -> None:
         click.echo(json.dumps(result, ensure_ascii=False))
     elif findings:
         for f in findings:
-            click.echo(f"✗ {f['record_id']}: {f['object']}: {f['problem']}")
+            where = "" if f["copy"] == "primary" else f" [{COPY_LABELS.get(f['copy'], f['copy'])}]"
+            click.echo(f"✗ {f['record_id']}{where}: {f['object']}: {f['problem']}")
         app.out.print(f"{len(findings)} vấn đề trong {result['records']} hồ sơ, "
                       f"{result['objects']} tệp ({result['seconds']} s)")  # fmt: skip
     else:
         app.out.print(f"{result['records']} hồ sơ, {result['objects']} tệp: toàn vẹn "
                       f"({result['seconds']} s)")  # fmt: skip
     if findings:
+        raise click.exceptions.Exit(1)
+
+
+@click.command("repair")
+@click.argument("record_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def repair(app: AppContext, record_id: str, as_json: bool) -> None:
+    """Restore a missing or damaged copy of a record (primary or replica) from the good one, as
+    a new version: the old versions stay. Exit 0 when both copies are whole afterwards."""
+    from storage.record import check_record_id
+
+    record_id = check_record_id(record_id)
+    prepare_flows(app)
+    from flows.maintenance import repair_archive_record
+    from motcua.office import cli_actor
+
+    result = repair_archive_record(record_id, cli_actor())
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for item in result["restored"]:
+        target = COPY_LABELS.get(item["copy"], item["copy"])
+        source = COPY_LABELS.get(item["source"], item["source"])
+        click.echo(f"✓ {item['object']}: {target} khôi phục từ {source}")
+    if result["restored"]:
+        app.out.print(f"Đã khôi phục {len(result['restored'])} tệp của hồ sơ {record_id}")
+    else:
+        app.out.print(f"Hồ sơ {record_id}: cả hai bản đều toàn vẹn, không cần khôi phục")
+
+
+@click.command("replicate")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def replicate(app: AppContext, as_json: bool) -> None:
+    """Send the copies queued for the replica. Exit 1 when some are still queued."""
+    prepare_flows(app)
+    from flows.maintenance import replicate_archive
+
+    result = replicate_archive()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    elif not result["replica"]:
+        app.out.print("Chưa cấu hình bản sao thứ hai (MOTCUA_S3_REPLICA_ENDPOINT).")
+    else:
+        app.out.print(f"Đã gửi {result['copied']} tệp sang bản sao, còn chờ {result['pending']}"
+                      + (f" ({result['error']})" if result["error"] else ""))  # fmt: skip
+    if result["pending"]:
         raise click.exceptions.Exit(1)
 
 
@@ -117,4 +167,6 @@ def _group(commands: Sequence[click.Command], name: str) -> click.Group:
 _group(_dossier_commands, "dossier").add_command(apologise)
 _group(_archive_commands, "archive").add_command(audit)
 _group(_archive_commands, "archive").add_command(renew)
+_group(_archive_commands, "archive").add_command(repair)
+_group(_archive_commands, "archive").add_command(replicate)
 commands: list[click.Command] = []

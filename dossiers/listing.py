@@ -86,8 +86,8 @@ def conditions(query: ListQuery) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if query.statuses:
         out.append(DossierRow.status.in_([s.value for s in query.statuses]))
-    if query.procedure_key:
-        out.append(DossierRow.procedure_key == query.procedure_key)
+    if query.procedure_key:  # PostgreSQL takes no NUL in a string: such a key matches nothing
+        out.append(DossierRow.procedure_key == query.procedure_key.replace("\x00", ""))
     if query.received_from:
         out.append(DossierRow.received_at >= day_start_utc(query.received_from))
     if query.received_to:
@@ -95,7 +95,7 @@ def conditions(query: ListQuery) -> list[ColumnElement[bool]]:
         out.append(DossierRow.received_at < day_start_utc(next_day))
     if query.updated_since is not None:
         out.append(DossierRow.updated_at >= query.updated_since)
-    needle = fold(query.q) if query.q else ""
+    needle = fold(query.q.replace("\x00", "")) if query.q else ""
     if needle:
         out.append(
             or_(

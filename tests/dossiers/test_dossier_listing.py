@@ -147,7 +147,8 @@ def test_contact_and_consent_are_stored_at_intake(
 
 
 @pytest.mark.parametrize(
-    ("phone", "email"), [("12345", None), ("0912 345 67a", None), (None, "hang@"), (None, "a b@c.vn")]
+    ("phone", "email"),
+    [("12345", None), ("0912 345 67a", None), (None, "hang@"), (None, "a b@c.vn")],
 )
 def test_a_bad_contact_is_refused_in_vietnamese(phone: str | None, email: str | None) -> None:
     with pytest.raises(BadArgumentError, match="không hợp lệ"):

@@ -181,6 +181,18 @@ class NoticeQueue:
                 self._thread = None
                 return
 
+    def poll(self, every: float, stop: threading.Event) -> threading.Thread:
+        """Deliver every `every` seconds until `stop` is set (the web server's loop)."""
+
+        def loop() -> None:
+            self.kick()
+            while not stop.wait(every):
+                self.kick()
+
+        thread = threading.Thread(target=loop, name="motcua-notices-poll", daemon=True)
+        thread.start()
+        return thread
+
     def wait_idle(self, timeout: float) -> bool:
         with self._lock:
             thread = self._thread

@@ -152,8 +152,9 @@ def _after(order: _Order, key: Any, row_id: int) -> ColumnElement[bool]:
 def _ordered(stmt: Select[Any], order: _Order) -> Select[Any]:
     if order.descending:
         return stmt.order_by(order.column.desc(), DossierRow.id.desc())
-    # NULLS LAST by hand: SQLite and PostgreSQL disagree on where NULLs go by default.
-    return stmt.order_by(order.column.is_(None), order.column, DossierRow.id)
+    # NULLS LAST said explicitly (SQLite's default is first); on PostgreSQL it is the order of
+    # the (column, id) index, so a page is an index scan, not a sort of every row.
+    return stmt.order_by(order.column.asc().nulls_last(), DossierRow.id)
 
 
 def page(

@@ -11,6 +11,10 @@ Baselines measured in the same run, on the same SQLite file:
 - signing in (argon2id with argon2-cffi's defaults) vs `GET /login`.
 Targets: verification of 100 000 entries in under 10 s (0.1 ms/entry); a list of 1 000
 dossiers in under 1 s.
+
+Then (`--pg-dossiers`, default 100 000; 0 skips it) `bench/web_postgres.py`: the dossier list API
+(filtered and paged in SQL) and the status page on PostgreSQL, p95 beside the old in-memory
+filtering measured in the same run; target p95 < 100 ms.
 """
 
 from __future__ import annotations
@@ -59,9 +63,27 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entries", type=int, default=2000)
     parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument(
+        "--pg-dossiers",
+        type=int,
+        default=100_000,
+        help="dossiers on PostgreSQL for the list/status-page part (0: skip)",
+    )
+    parser.add_argument("--repeat", type=int, default=60, help="requests per measure (PG)")
+    parser.add_argument(
+        "--old-repeat",
+        type=int,
+        default=3,
+        help="runs of the old in-memory filtering per measure (PG)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="motcua-bench-web-") as folder:
         run(Path(folder) / "home", args.entries, args.dossiers)
+    if args.pg_dossiers:
+        from bench.web_postgres import run as run_postgres
+
+        with tempfile.TemporaryDirectory(prefix="motcua-bench-web-pg-") as folder:
+            run_postgres(Path(folder) / "home", args.pg_dossiers, args.repeat, args.old_repeat)
     return 0
 
 

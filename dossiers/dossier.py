@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from dossiers.calendar import Timeliness, timeliness
+from dossiers.contact import Contact
 from dossiers.procedures import OTHER_DOCUMENT_KIND, OTHER_DOCUMENT_LABEL, Procedure
 from motcua.errors import BadArgumentError
 from motcua.types import mask_id, nfc
@@ -164,6 +165,8 @@ class Dossier:
     # None once archived; else why the last archive attempt failed ("" while it runs)
     archive_pending: str | None = None
     channel: str | None = None  # online, desk or post (CHANNELS); None: not recorded
+    contact: Contact = field(default_factory=Contact)  # phone/e-mail, consent to notices
+    updated_at: dt.datetime | None = None  # last change of any kind (Vietnam time)
 
     @property
     def archived(self) -> bool:
@@ -240,6 +243,8 @@ class Dossier:
             "archived": self.archived,
             "archive_error": self.archive_pending or None,
             "channel": self.channel,
+            "contact": self.contact.to_json(),
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
             "supplement_rounds": self.supplement_rounds,
             "documents": [
                 {

@@ -84,6 +84,14 @@ class DossierRow(Base):
     archive_pending: Mapped[str | None] = mapped_column(String(500))
     # How the dossier reached the office: online, desk or post (NULL: before it was recorded).
     channel: Mapped[str | None] = mapped_column(String(16))
+    # The citizen's contact for notices (personal data: never logged) and their consent.
+    citizen_phone: Mapped[str | None] = mapped_column(String(20))
+    citizen_email: Mapped[str | None] = mapped_column(String(254))
+    notice_consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Maintained by the register on every change of the dossier, its documents or its status
+    # (the API's `updated_since`); the name without diacritics, for searching it in SQL.
+    updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    citizen_name_folded: Mapped[str | None] = mapped_column(String(200))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -91,6 +99,16 @@ class DossierRow(Base):
     history: Mapped[list[StatusChangeRow]] = relationship(
         back_populates="dossier", order_by="StatusChangeRow.id", cascade="all, delete-orphan"
     )
+
+
+# Indexes for the list's sort orders and filters (`CREATE INDEX IF NOT EXISTS` on databases made
+# before them): newest first, by due date, changed since.
+LIST_INDEXES: dict[str, str] = {
+    "ix_dossier_dossiers_received": "dossier_dossiers (received_at, id)",
+    "ix_dossier_dossiers_due": "dossier_dossiers (due_date, id)",
+    "ix_dossier_dossiers_updated": "dossier_dossiers (updated_at, id)",
+    "ix_dossier_dossiers_status_received": "dossier_dossiers (status, received_at, id)",
+}
 
 
 class DocumentRow(Base):
@@ -159,12 +177,43 @@ class SatisfactionRow(Base):
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_satisfaction_score"),)
 
 
+class NoticeRow(Base):
+    """One message to a citizen, stored before it is sent (`dossiers.notify.queue`).
+
+    `recipient` and `body` are personal data: they stay in this table, never in a log. A row is
+    sent once (`sent_at`); a failed send waits `next_attempt_at`; `claimed_until` is the lease of
+    the process sending it; `gave_up_at` ends the retries of a message that cannot go.
+    """
+
+    __tablename__ = "dossier_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)  # received, refused, ...
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)  # email, http
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, index=True)
+    rounds: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    gave_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
 # Columns added after the first release: `create_tables` adds them to an existing database.
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
     "dossier_dossiers": {
         "result_number": "VARCHAR(80)",
         "archive_pending": "VARCHAR(500)",
         "channel": "VARCHAR(16)",
+        "citizen_phone": "VARCHAR(20)",
+        "citizen_email": "VARCHAR(254)",
+        "notice_consent": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "updated_at": "TIMESTAMP",
+        "citizen_name_folded": "VARCHAR(200)",
     },
     "dossier_documents": {
         "component": "VARCHAR(120)",

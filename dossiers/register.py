@@ -26,10 +26,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from dossiers.calendar import WorkingCalendar, to_local
 from dossiers.codes import allocate_number, check_unit_code, format_code, parse_code
+from dossiers.contact import Contact
 from dossiers.dossier import (
     BEFORE_ACCEPTANCE,
     CHANNELS,
@@ -50,7 +51,16 @@ from dossiers.dossier import (
     missing_components,
     suggested,
 )
-from dossiers.models import ADDED_COLUMNS, Base, DossierRow, StatusChangeRow
+from dossiers.listing import ListQuery, Page, backfill, conditions
+from dossiers.listing import page as list_page
+from dossiers.models import (
+    ADDED_COLUMNS,
+    LIST_INDEXES,
+    Base,
+    DocumentRow,
+    DossierRow,
+    StatusChangeRow,
+)
 from dossiers.procedures import Procedure, due_date
 from dossiers.snapshots import (
     document_row,
@@ -59,7 +69,7 @@ from dossiers.snapshots import (
     snapshot,
 )
 from motcua.errors import BadArgumentError, CheckFailedError, ServiceUnavailableError
-from motcua.types import nfc
+from motcua.types import fold, nfc
 
 __all__ = [
     "BEFORE_ACCEPTANCE",
@@ -73,6 +83,8 @@ __all__ = [
     "Dossier",
     "DossierRegister",
     "IntakeResult",
+    "ListQuery",
+    "Page",
     "Status",
     "StatusChange",
     "create_register_engine",
@@ -126,6 +138,21 @@ class DossierRegister:
         self.unit_code = check_unit_code(unit_code)
         self.calendar = calendar or WorkingCalendar()
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._sessions, "before_flush", self._touch)
+
+    def _touch(self, session: Session, _context: Any, _instances: Any) -> None:
+        """Stamp `updated_at` on every dossier whose row, documents or history changed, and
+        keep its folded name in step (the list's `updated_since` and `q`, in SQL)."""
+        now = self._clock()
+        for obj in (*session.new, *session.dirty):
+            row = obj if isinstance(obj, DossierRow) else None
+            if isinstance(obj, DocumentRow | StatusChangeRow):
+                row = obj.dossier
+            if row is None:
+                continue
+            row.updated_at = now
+            row.citizen_name_folded = fold(row.citizen_name)[:200] if row.citizen_name else None
 
     def create_tables(self) -> None:
         """Create the `dossier_*` tables that do not exist yet, and add columns added since."""
@@ -139,6 +166,9 @@ class DossierRegister:
                 for name, ddl in columns.items():
                     if name not in present:
                         connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
+            for index, on in LIST_INDEXES.items():
+                connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {index} ON {on}")
+            backfill(session)
 
         self._run(create)
 
@@ -152,9 +182,11 @@ class DossierRegister:
         received_at: dt.datetime | None = None,
         citizen_name: str | None = None,
         channel: str | None = None,
+        contact: Contact | None = None,
     ) -> IntakeResult:
         """Register a dossier, or return the one already registered for the same files;
-        `channel` is how it came (online, desk, post)."""
+        `channel` is how it came (online, desk, post); `contact` the citizen's phone/e-mail
+        and consent to notices (kept as first given when the same files come again)."""
         if not documents:
             raise BadArgumentError("a dossier needs at least one document")
         if channel is not None and channel not in CHANNELS:
@@ -184,6 +216,9 @@ class DossierRegister:
                 due_date=None if missing else due_date(procedure, self.calendar, at),
                 missing_components=missing,
                 channel=channel,
+                citizen_phone=contact.phone if contact else None,
+                citizen_email=contact.email if contact else None,
+                notice_consent=bool(contact and contact.consent),
             )
             row.documents = [document_row(i, d) for i, d in enumerate(documents, start=1)]
             row.history = [StatusChangeRow(status=status.value, at=at, note=None)]
@@ -539,25 +574,28 @@ class DossierRegister:
         received_to: dt.date | None = None,
     ) -> list[Dossier]:
         """Dossiers in code order, filtered by status, procedure and receipt day (inclusive)."""
-        wanted = [s.value for s in statuses]
+        where = conditions(ListQuery(tuple(statuses), procedure_key, received_from, received_to))
 
         def query(session: Session) -> list[Dossier]:
             stmt = select(DossierRow).options(
                 selectinload(DossierRow.documents), selectinload(DossierRow.history)
             )
-            if wanted:
-                stmt = stmt.where(DossierRow.status.in_(wanted))
-            if procedure_key:
-                stmt = stmt.where(DossierRow.procedure_key == procedure_key)
-            if received_from:
-                stmt = stmt.where(DossierRow.received_at >= _day_start_utc(received_from))
-            if received_to:
-                next_day = received_to + dt.timedelta(days=1)
-                stmt = stmt.where(DossierRow.received_at < _day_start_utc(next_day))
-            rows = session.execute(stmt.order_by(DossierRow.received_at, DossierRow.id))
+            stmt = stmt.where(*where).order_by(DossierRow.received_at, DossierRow.id)
+            rows = session.execute(stmt)
             return [snapshot(r) for r in rows.scalars()]
 
         return self._run(query)
+
+    def page(
+        self,
+        query: ListQuery,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        offset: int = 0,
+    ) -> Page:
+        """One page of the list, filtered and sorted in SQL, with the total (`dossiers.listing`)."""
+        return self._run(lambda s: list_page(s, query, limit=limit, cursor=cursor, offset=offset))
 
     def overdue(self, today: dt.date, *, without_apology: bool = False) -> builtins.list[Dossier]:
         """Unresolved dossiers past their due date on `today` (Vietnam day).
@@ -587,7 +625,7 @@ class DossierRegister:
 
     def _run(self, work: Callable[[Session], T]) -> T:
         try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            with self._sessions() as session, session.begin():
                 return work(session)
         except (IntegrityError, BadArgumentError, CheckFailedError):
             raise
@@ -649,7 +687,3 @@ def _by_key(session: Session, key: str) -> DossierRow | None:
 
 def _snapshot_with(session: Session, pair: tuple[DossierRow, bool]) -> tuple[Dossier, bool]:
     return snapshot(pair[0]), pair[1]
-
-
-def _day_start_utc(day: dt.date) -> dt.datetime:
-    return to_local(dt.datetime.combine(day, dt.time())).astimezone(dt.UTC)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dossiers.calendar import to_local
+from dossiers.contact import Contact
 from dossiers.dossier import DocumentIn, DocumentRecord, Dossier, FieldValue, Status, StatusChange
 from dossiers.models import DocumentRow, DossierRow
 from motcua.types import nfc
@@ -67,6 +68,8 @@ def snapshot(row: DossierRow) -> Dossier:
         result_number=row.result_number,
         archive_pending=row.archive_pending,
         channel=row.channel,
+        contact=Contact(row.citizen_phone, row.citizen_email, bool(row.notice_consent)),
+        updated_at=local_or_none(row.updated_at),
     )
 
 

@@ -61,7 +61,12 @@ def deploy_flows(pool: str = DEFAULT_POOL) -> dict[str, UUID]:
     return ids
 
 
-def submit_intake(files: list[str], procedure: str, received_at: str | None = None) -> UUID:
+def submit_intake(
+    files: list[str],
+    procedure: str,
+    received_at: str | None = None,
+    contact: dict[str, Any] | None = None,
+) -> UUID:
     """Queue one intake on the work pool; returns the flow run id at once."""
     from prefect.deployments import run_deployment
 
@@ -70,6 +75,8 @@ def submit_intake(files: list[str], procedure: str, received_at: str | None = No
         "procedure": procedure,
         "received_at": received_at,
     }
+    if contact and any(contact.values()):
+        parameters["contact"] = contact
     run = run_deployment(INTAKE_DEPLOYMENT, parameters=parameters, timeout=0, as_subflow=False)
     return run.id  # type: ignore[union-attr]
 

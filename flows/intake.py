@@ -28,6 +28,7 @@ from prefect.cache_policies import NONE as NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from dossiers.contact import Contact
 from dossiers.dossier import OTHER_COMPONENT, citizen_name, id_numbers
 from dossiers.procedures import Procedure
 from dossiers.register import DocumentIn, Dossier
@@ -233,6 +234,7 @@ def summary(
         "missing_components": list(dossier.missing_components),
         "created": created,
         "channel": dossier.channel,
+        "notices": dossier.contact.reachable,  # the citizen gets notices (contact + consent)
         "status_url": None,
     }
     out.update(extra or {})
@@ -470,8 +472,11 @@ def intake_dossier(
     actor: str | None = None,
     reference: str | None = None,
     channel: str | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Take in one dossier; returns the `motcua intake --json` object.
+
+    `contact` is the citizen's `{"phone", "email", "consent"}` for notices (`dossiers.contact`).
 
     `channel` is how the dossier came (online, desk, post); by default `online` when the
     e-office system pushed it through the API (`eoffice:` actors), else `desk`.
@@ -486,7 +491,7 @@ def intake_dossier(
     try:
         how = channel or ("online" if who.startswith("eoffice:") else "desk")
         return _intake(office, who, [Path(f) for f in files], procedure, received_at, components,
-                       how)  # fmt: skip
+                       how, Contact.from_json(contact))  # fmt: skip
     except Exception as exc:
         if isinstance(exc, InputFileError):
             reason = f"{Path(exc.path).name}: {exc.reason}"
@@ -507,6 +512,7 @@ def _intake(
     received_at: str | None,
     components: Mapping[str, str] | None,
     channel: str,
+    contact: Contact | None = None,
 ) -> dict[str, Any]:
     started = time.monotonic()
     proc = office.catalogue.get(procedure)
@@ -533,6 +539,7 @@ def _intake(
         received_at=when,
         citizen_name=_citizen_name(documents),
         channel=channel,
+        contact=contact,
     )
     dossier = intake.dossier
     extra: dict[str, Any] = {name: str(path) for name, path in intake_form(office, dossier).items()}

@@ -35,6 +35,7 @@ from motcua.errors import MotcuaError
 from motcua.settings import Settings
 
 if TYPE_CHECKING:
+    from dossiers.notify import NoticeQueue
     from flows.signing_keys import SigningSetup
     from motcua.web.audit import AuditLog
     from motcua.web.outbox import Outbox
@@ -64,6 +65,7 @@ class Office:
     journal: AuditLog | None = None
     webhook: WebhookTarget | None = None
     outbox: Outbox | None = None
+    notices: NoticeQueue | None = None
     _archive: Archive | None = None
     _signing: SigningSetup | None = field(default=None, repr=False)
 
@@ -135,6 +137,43 @@ class Office:
             )
         if event is not None:
             self.emit(event, data or {})
+            if target_kind == "dossier":
+                self.notify(event, target_id)
+
+    def notify(self, event: str, code: str) -> None:
+        """Queue the citizen's notice of `event` (if it is one), when they left a phone or
+        e-mail and consented at intake; sent in the background. Never raises: the operation
+        has happened, and a notice not stored is logged (code and event only)."""
+        from dossiers.notify import EVENT_KINDS, compose
+
+        kind = EVENT_KINDS.get(event)
+        if self.notices is None or kind is None:
+            return
+        try:
+            dossier = self.register.get(code)
+            if not dossier.contact.reachable:
+                return
+            from flows.public import status_url
+
+            try:
+                procedure = self.catalogue.get(dossier.procedure_key)
+                name = procedure.name
+                labels = [procedure.label_of(k) for k in dossier.missing_components]
+            except MotcuaError:
+                name, labels = dossier.procedure_key, list(dossier.missing_components)
+            message = compose(kind, dossier, office_name=self.printed.name, procedure_name=name,
+                              missing_labels=labels, status_url=status_url(self, code))  # fmt: skip
+            targets = {"email": dossier.contact.email, "http": dossier.contact.phone}
+            for channel in self.notices.adapters:
+                recipient = targets.get(channel)
+                if recipient:
+                    self.notices.add(code, message.kind, channel, recipient, message.subject,
+                                     message.body)  # fmt: skip
+        except MotcuaError as exc:
+            log.warning("notice of %s for %s not stored: %s", event, code, exc.message)
+            return
+        self.notices.kick()
+        _wait_at_exit(self.notices, self.settings.webhook_flush_seconds)
 
     def emit(self, event: str, data: Mapping[str, Any]) -> None:
         """Store a webhook event in the outbox and deliver it in the background.
@@ -161,6 +200,38 @@ def _flush_at_exit(outbox: Outbox, timeout: float) -> None:
     if id(outbox) not in _FLUSHING:
         _FLUSHING.add(id(outbox))
         atexit.register(outbox.close, timeout)
+
+
+_WAITING: set[int] = set()
+
+
+def _wait_at_exit(queue: NoticeQueue, timeout: float) -> None:
+    if id(queue) not in _WAITING:
+        _WAITING.add(id(queue))
+        atexit.register(queue.wait_idle, timeout)
+
+
+def notice_queue(settings: Settings, engine: Engine) -> NoticeQueue | None:
+    """The notices' queue with the adapters the settings configure; None when there is none."""
+    from dossiers.notify import Adapter, HttpAdapter, NoticeQueue, SmtpAdapter
+
+    adapters: dict[str, Adapter] = {}
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        adapters["email"] = SmtpAdapter(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+            settings.smtp_sender_name, settings.smtp_username, password, settings.smtp_security,
+        )  # fmt: skip
+    if settings.notice_http_url:
+        secret = settings.notice_http_token
+        token = secret.get_secret_value() if secret else None
+        template = settings.notice_http_template
+        adapters["http"] = (HttpAdapter(settings.notice_http_url, template, token) if template
+                            else HttpAdapter(settings.notice_http_url, token=token))  # fmt: skip
+    if not adapters:
+        return None
+    return NoticeQueue(engine, adapters, retry_max=settings.notice_retry_max_seconds,
+                       max_rounds=settings.notice_max_rounds)  # fmt: skip
 
 
 def office_calendar(settings: Settings) -> WorkingCalendar:
@@ -206,4 +277,5 @@ def build_office(settings: Settings, *, engine: Engine | None = None) -> Office:
         journal=journal,
         webhook=webhook,
         outbox=outbox,
+        notices=notice_queue(settings, engine),
     )

@@ -181,6 +181,32 @@ class Settings(BaseSettings):
         default=10.0, ge=0, description="how long a command waits at exit for its events to go"
     )
 
+    # Notices to citizens (dossiers.notify): by e-mail when MOTCUA_SMTP_HOST is set, by an SMS/Zalo
+    # gateway when MOTCUA_NOTICE_HTTP_URL is set; only to citizens who consented at intake.
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail notices")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port")
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        default="none", description="none, starttls (port 587) or ssl (port 465)"
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server asks")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password")
+    smtp_sender: str = Field(default="motcua@localhost", description="From: address of notices")
+    smtp_sender_name: str = Field(default="Bộ phận Một cửa", description="From: display name")
+    notice_http_url: str | None = Field(default=None, description="SMS/Zalo gateway endpoint")
+    notice_http_template: str | None = Field(
+        default=None,
+        description="JSON body with $phone, $message, $subject, $dossier_code placeholders",
+    )
+    notice_http_token: SecretStr | None = Field(
+        default=None, description="bearer token for the gateway"
+    )
+    notice_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="longest wait before an unsent notice is tried again"
+    )
+    notice_max_rounds: int = Field(
+        default=12, ge=1, le=100, description="sends tried per notice before it is given up"
+    )
+
     # Signing results from the web server. Secrets are never settings: the PKCS#12 passwords come
     # from MOTCUA_P12_PASSWORD (leader) and MOTCUA_ORG_P12_PASSWORD (organisation; defaults to
     # the leader's), the token PIN from MOTCUA_PKCS11_PIN, read from the environment when signing.

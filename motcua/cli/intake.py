@@ -66,6 +66,13 @@ def print_intake_outcome(app: AppContext, result: dict[str, Any]) -> None:
     show_default=True,
     help="How the dossier came: at the desk, online, by post.",
 )
+@click.option("--phone", default=None, help="The citizen's phone, for notices (SMS/Zalo).")
+@click.option("--email", default=None, help="The citizen's e-mail address, for notices.")
+@click.option(
+    "--notice-consent",
+    is_flag=True,
+    help="The citizen agreed to receive notices (sent only with a phone or e-mail and this).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option(
     "--submit",
@@ -80,6 +87,9 @@ def intake(
     components: tuple[str, ...],
     received_at: str | None,
     channel: str,
+    phone: str | None,
+    email: str | None,
+    notice_consent: bool,
     as_json: bool,
     submit: bool,
 ) -> None:
@@ -99,7 +109,10 @@ def intake(
         raise BadArgumentError(
             f"{missing[0]}: không có tệp này (file not found)", hint="check the path"
         )
+    from dossiers.contact import Contact
     from motcua.cli.lifecycle import parse_components
+
+    contact = Contact.of(phone, email, notice_consent).to_json()
     from motcua.office import cli_actor
 
     chosen = parse_components(components)
@@ -112,15 +125,16 @@ def intake(
             )
         from flows.deploy import submit_intake
 
-        run_id = submit_intake([str(f) for f in files], procedure, received_at)
+        run_id = submit_intake([str(f) for f in files], procedure, received_at, contact)
         click.echo(json.dumps({"flow_run_id": str(run_id)}) if as_json else f"queued {run_id}")
         return
     from flows.intake import intake_dossier
 
     with app.err.status(f"đang tiếp nhận {len(files)} tệp…"):
         result = intake_dossier(
-            [str(f) for f in files], procedure, received_at, chosen, cli_actor(), channel=channel
-        )
+            [str(f) for f in files], procedure, received_at, chosen, cli_actor(),
+            channel=channel, contact=contact,
+        )  # fmt: skip
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
     else:

@@ -65,6 +65,9 @@ def create_app(settings: Settings) -> FastAPI:
         outbox, stop = services.core.outbox, threading.Event()
         if outbox is not None:
             outbox.poll(settings.webhook_poll_seconds, stop)
+        notices = services.core.notices  # citizens' notices waiting for a retry, likewise
+        if notices is not None:
+            notices.poll(settings.webhook_poll_seconds, stop)
         try:
             yield
         finally:

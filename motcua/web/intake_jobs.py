@@ -22,6 +22,7 @@ from fastapi import UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from dossiers.calendar import VN_TZ, to_local
+from dossiers.contact import Contact
 from dossiers.register import Status
 from flows import dossier as ops
 from flows.context import office_in_use
@@ -104,17 +105,20 @@ def _intake_work(
     *,
     components: Mapping[str, str] | None = None,
     supplement_of: str | None = None,
+    contact: Contact | None = None,
 ) -> Callable[[], dict[str, Any]]:
     def work() -> dict[str, Any]:
         office = services.flows_office()  # the server's own catalogue, store and home
         from flows.intake import intake_dossier, supplement_dossier
 
         names = [str(f) for f in files]
+        reach = contact.to_json() if contact else None
         try:
             with office_in_use(office):
                 if supplement_of is None:
                     result = intake_dossier(names, procedure, received_at, dict(components or {}),
-                                            actor, reference=job_id.get())  # fmt: skip
+                                            actor, reference=job_id.get(),
+                                            contact=reach)  # fmt: skip
                 else:
                     result = supplement_dossier(supplement_of, names, received_at,
                                                 dict(components or {}), actor)  # fmt: skip
@@ -213,9 +217,10 @@ async def take_in(
     received_at: str | None,
     *,
     supplement_of: str | None = None,
+    contact: Contact | None = None,
 ) -> Job:
     """Check the request and the files, keep them, and start the intake flow as a job (the
-    supplement flow of dossier `supplement_of`, when given).
+    supplement flow of dossier `supplement_of`, when given); `contact`: the citizen's, for notices.
 
     All files are kept or none is: a refused file leaves nothing behind.
     """
@@ -233,7 +238,7 @@ async def take_in(
     def submit() -> Job:
         job_id = _JobId()
         work = _intake_work(services, principal.actor, files, proc.key, when, job_id,
-                            supplement_of=supplement_of)  # fmt: skip
+                            supplement_of=supplement_of, contact=contact)  # fmt: skip
         job = services.jobs.submit(JOB_KIND, work, actor=principal.actor)
         try:  # the submission enters the journal before anything the job records
             ops.note_submission(services.core, principal.actor, job.id, proc.key, when, files)

@@ -272,3 +272,30 @@ def original_path(settings: Settings, code: str, position: int, path: str) -> Pa
     staged for the archive in the dossier's folder (`<home>/dossiers/<code>/payload/NN-name`)."""
     staged = settings.home / "dossiers" / code / "payload" / f"{position:02d}-{Path(path).name}"
     return next((p for p in (Path(path), staged) if p.is_file()), None)
+
+
+# The list API's paging headers (`GET /api/v1/dossiers`), as documented in the OpenAPI spec.
+PAGING_HEADERS = {
+    "X-Total-Count": {"description": "dossiers matching the filters, over all pages",
+                      "schema": {"type": "integer"}},
+    "X-Next-Cursor": {"description": "`cursor` of the next page; absent on the last page",
+                      "schema": {"type": "string"}},
+    "Link": {"description": 'the next page\'s URL, `<...>; rel="next"` (RFC 8288)',
+             "schema": {"type": "string"}},
+}  # fmt: skip
+
+
+def as_instant(moment: dt.datetime | None) -> dt.datetime | None:
+    """An instant: a time given without an offset is Vietnam time; far-off years are clamped."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VN_TZ)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        return (
+            dt.datetime.min.replace(tzinfo=dt.UTC)
+            if moment.year < 2
+            else dt.datetime.max.replace(tzinfo=dt.UTC)
+        )

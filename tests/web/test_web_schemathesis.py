@@ -234,6 +234,12 @@ def test_spec_is_the_apps(app: FastAPI) -> None:
         # The first and last days a date can hold overflowed into a 500 (dossier filters).
         ("token", "/api/v1/dossiers?received_from=0001-01-01", 200),
         ("token", "/api/v1/dossiers?received_to=9999-12-31", 200),
+        # The list's cursor and updated_since (issue 17): a damaged cursor is the client's error,
+        # an instant at the edge of what a datetime holds is no overflow.
+        ("token", "/api/v1/dossiers?cursor=0", 400),
+        ("token", "/api/v1/dossiers?updated_since=0001-01-01T00:00:00%2B01:00", 200),
+        ("token", "/api/v1/dossiers?updated_since=9999-12-31T23:59:59-01:00", 200),
+        ("token", "/api/v1/dossiers?q=0%00&sort=due", 200),
         # A report over centuries: megabytes of monthly rows, or an overflow at the edges.
         ("token", "/api/v1/reports/on-time?date_from=0001-01-01", 400),
         ("token", "/api/v1/reports/on-time?date_to=9999-12-31", 400),

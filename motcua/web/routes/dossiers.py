@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from dossiers.calendar import VN_TZ
-from dossiers.register import BEFORE_ACCEPTANCE, CLOSED, RESOLVED, Dossier, Status
+from dossiers.register import BEFORE_ACCEPTANCE, CLOSED, RESOLVED, Dossier, ListQuery, Status
 from flows import dossier as ops
 from motcua.errors import BadArgumentError, MotcuaError
 from motcua.types import fold
@@ -28,6 +28,7 @@ from motcua.web.permissions import Permission
 from motcua.web.services import Services
 from motcua.web.views import (
     MAX_PAGES_SHOWN,
+    PAGING_HEADERS,
     DocumentOut,
     DossierDetail,
     DossierSummary,
@@ -36,6 +37,7 @@ from motcua.web.views import (
     _as_text,
     _mask_text,
     account_names,
+    as_instant,
     detail,
     field_rows,
     id_numbers,
@@ -196,9 +198,15 @@ def _bounded(day: dt.date | None) -> dt.date | None:
 # --- API ------------------------------------------------------------------------------------
 
 
-@api.get("", response_model=list[DossierSummary], summary="List and filter dossiers")
+@api.get(
+    "",
+    response_model=list[DossierSummary],
+    responses={200: {"headers": PAGING_HEADERS}},
+    summary="List and filter dossiers (filtered and paged in SQL; total and next page in headers)",
+)
 def api_list(
     request: Request,
+    response: Response,
     principal: Reader,
     status: Status | None = None,
     procedure: Annotated[str | None, Query(max_length=120)] = None,
@@ -206,12 +214,39 @@ def api_list(
     received_to: dt.date | None = None,
     q: Annotated[str | None, Query(max_length=200, description="code or name")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, description="ignored with `cursor`")] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="the previous page's X-Next-Cursor")
+    ] = None,
+    updated_since: Annotated[
+        dt.datetime | None, Query(description="changed at or after (ISO 8601 with offset)")
+    ] = None,
+    sort: Annotated[
+        Literal["received", "received_asc", "due", "updated"],
+        Query(
+            description="received: newest first; due: earliest due date first, none last; "
+            "updated: least recently changed first"
+        ),
+    ] = "received",
 ) -> list[DossierSummary]:
     services = services_of(request)
-    found = _find(services, status=status, procedure=procedure, received_from=received_from,
-                  received_to=received_to, q=q)  # fmt: skip
-    return [summary(services, d) for d in found[offset : offset + limit]]
+    query = ListQuery(
+        statuses=(status,) if status else (),
+        procedure_key=procedure or None,
+        received_from=_bounded(received_from),
+        received_to=_bounded(received_to),
+        q=q,
+        updated_since=as_instant(updated_since),
+        sort=sort,
+    )
+    found = services.register.page(query, limit=limit, cursor=cursor or None, offset=offset)
+    response.headers["X-Total-Count"] = str(found.total)
+    if found.next_cursor is not None:
+        response.headers["X-Next-Cursor"] = found.next_cursor
+        after = request.url.remove_query_params(["cursor", "offset"])
+        after = after.include_query_params(cursor=found.next_cursor)
+        response.headers["Link"] = f'<{after}>; rel="next"'
+    return [summary(services, d) for d in found.items]
 
 
 @api.get("/{code}", response_model=DossierDetail, summary="One dossier")

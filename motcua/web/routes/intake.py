@@ -32,13 +32,14 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from dossiers.contact import Contact
 from dossiers.dossier import field_value
 from dossiers.register import DocumentRecord, Dossier
 from flows import dossier as ops
@@ -76,7 +77,12 @@ def new_page(request: Request, principal: Taker) -> Response:
 
 
 def _new_form(
-    request: Request, *, error: str | None = None, chosen: str = "", status: int = 200
+    request: Request,
+    *,
+    error: str | None = None,
+    chosen: str = "",
+    status: int = 200,
+    contact: dict[str, Any] | None = None,
 ) -> Response:
     services = services_of(request)
     return render(
@@ -88,6 +94,7 @@ def _new_form(
             "error": error,
             "max_files": MAX_FILES,
             "max_mb": f"{services.settings.upload_max_mb:g}",
+            "contact": contact,
         },
         status=status,
     )
@@ -99,15 +106,21 @@ async def new_form(
     principal: Taker,
     procedure: Annotated[str, Form(max_length=120)] = "",
     received_at: Annotated[str, Form(max_length=40)] = "",
+    phone: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    notice_consent: Annotated[str, Form(max_length=5)] = "",
     files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
+    typed = {"phone": phone, "email": email, "consent": bool(notice_consent)}
     if not procedure.strip():
-        return _new_form(request, error="Hãy chọn thủ tục hành chính.", status=400)
+        return _new_form(request, error="Hãy chọn thủ tục hành chính.", status=400, contact=typed)
     try:
-        job = await take_in(services_of(request), principal, files, procedure, received_at)
+        contact = Contact.of(phone, email, bool(notice_consent))
+        job = await take_in(services_of(request), principal, files, procedure, received_at,
+                            contact=contact)  # fmt: skip
     except (InputFileError, BadArgumentError) as exc:
         message = exc.message + (f" — {exc.hint}" if exc.hint else "")
-        return _new_form(request, error=message, chosen=procedure, status=400)
+        return _new_form(request, error=message, chosen=procedure, status=400, contact=typed)
     return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from starlette.concurrency import run_in_threadpool
 
+from dossiers.contact import Contact
 from dossiers.models import UtcDateTime
 from motcua.errors import BadArgumentError, ServiceUnavailableError
 from motcua.web.auth import Principal, require, services_of
@@ -144,6 +145,15 @@ async def api_take_in(
     received_at: Annotated[
         str | None, Form(max_length=40, description="ISO date-time; default now")
     ] = None,
+    phone: Annotated[
+        str | None, Form(max_length=20, description="the citizen's phone, for notices")
+    ] = None,
+    email: Annotated[
+        str | None, Form(max_length=254, description="the citizen's e-mail, for notices")
+    ] = None,
+    notice_consent: Annotated[
+        bool, Form(description="the citizen agreed to notices (sent only with a contact)")
+    ] = False,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -155,8 +165,9 @@ async def api_take_in(
     ] = None,
 ) -> JSONResponse:
     services = services_of(request)
+    contact = Contact.of(phone, email, notice_consent)
     if idempotency_key is None:
-        job = await take_in(services, principal, files, procedure, received_at)
+        job = await take_in(services, principal, files, procedure, received_at, contact=contact)
         return _accepted(job, replayed=False)
     key = idempotency_key.strip()
     if not _KEY_RE.match(key):
@@ -171,7 +182,7 @@ async def api_take_in(
         if earlier is not None:
             return _accepted(earlier, replayed=True)
     try:
-        job = await take_in(services, principal, files, procedure, received_at)
+        job = await take_in(services, principal, files, procedure, received_at, contact=contact)
     except BaseException:
         await run_in_threadpool(_bind, services, principal.actor, key, None)
         raise

@@ -44,6 +44,8 @@ def own(
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
+        server.cli("signers", "bind", "--role", "organization", "--cert",
+                   str(pki.cert("organization")))  # fmt: skip
         yield server
     finally:
         server.stop()

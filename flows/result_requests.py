@@ -14,6 +14,8 @@ office whose door configured Prefect first (`Services.flows_office()` on the web
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -185,9 +187,15 @@ def request_signing(
     previewed: Mapping[str, str],
     *,
     actor: str,
+    pin: str | None = None,
 ) -> J:
-    """One job signing each waiting draft with the leader's server-side key, each only if it
-    is the draft the leader previewed (`previewed`: code → SHA-256)."""
+    """One job signing each waiting draft with the leader's key, each only if it is the draft
+    the leader previewed (`previewed`: code → SHA-256).
+
+    The key is the account's own when it has one (`flows.signing_keys.personal_binding`),
+    opened here with `pin` so a wrong PIN is refused before any job starts (`WrongPinError`);
+    else the server's shared key, if the account may use it. The stamp carries the name of
+    the key's certificate."""
     unique = list({d.code: d for d in dossiers}.values())
     if not unique:
         raise BadArgumentError("chưa chọn hồ sơ nào để ký (no dossier chosen)")
@@ -205,19 +213,40 @@ def request_signing(
     for dossier in unique:
         waiting_draft(office, dossier, sha[dossier.code])
     setup = signing_setup(office)
-    if setup.leader_key_source is None:
+    from flows import signing_keys as keys
+
+    personal = keys.personal_binding(office, actor)
+    own_key = None
+    if personal is not None:
+        own_key = keys.open_personal_key(office, setup, actor, pin or "")
+        configured = office.settings.signing_leader_name
+        own_image = configured is not None and nfc(configured) == personal.signer_name
+        setup = dataclasses.replace(
+            setup,
+            signer_name=personal.signer_name,
+            signer_title=personal.title or setup.signer_title,
+            signature_image=setup.signature_image if own_image else None,
+        )
+    elif setup.leader_key_source is None:
         raise ConfigurationError(
             "máy chủ chưa được cấu hình khóa ký của lãnh đạo (no server-side leader key)",
             hint="set MOTCUA_SIGNING_LEADER_P12 or MOTCUA_SIGNING_LEADER_PKCS11_MODULE/_TOKEN/"
             "_KEY, or sign on the leader's own device (prepare, then finish)",
         )
+    else:
+        with office_in_use(office):
+            keys.check_server_key_account(setup, actor)  # refused now, not in a failed job
     result = _result()
     codes = [d.code for d in unique]
 
     def work() -> dict[str, Any]:
         signed: list[dict[str, Any]] = []
         failed: list[dict[str, str]] = []
-        with office_in_use(office):
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(office_in_use(office))
+            if own_key is not None:
+                stack.callback(own_key.close)
+                stack.enter_context(keys.personal_key_in_use(own_key))
             for code in codes:
                 try:
                     done = result.complete_result(code, setup, None, sha[code], actor)
@@ -235,13 +264,13 @@ def request_signing(
             )
         return {"signed": signed, "failed": failed}
 
+    key_source = f"own-{personal.kind}" if personal else setup.leader_key_source or ""
     job = jobs.submit(
         "sign-results", work, actor=actor, dossier_code=codes[0] if len(codes) == 1 else None
     )
     for code in codes:
         office.journal_event(actor=actor, action="result.sign_requested", target_id=code,
-                             details={"job_id": job.id,
-                                      "key": setup.leader_key_source or ""})  # fmt: skip
+                             details={"job_id": job.id, "key": key_source})  # fmt: skip
     return job
 
 
@@ -270,6 +299,7 @@ def prepare_on_device(
     leaf = certificates[0]
     signer = nfc(str(leaf.subject.native.get("common_name", "")))
     try:
+        _check_device_account(office, leaf, signer, actor)
         pending = prepare_signature(
             draft.pdf, device_spec(office, signing_setup(office), draft, signer), certificates
         )
@@ -279,6 +309,21 @@ def prepare_on_device(
                                       "error": exc.message[:500]})  # fmt: skip
         raise
     return draft, pending
+
+
+def _check_device_account(office: Office, leaf: Any, signer: str, actor: str) -> None:
+    """A certificate bound to another leader account (or to the organisation) is refused at
+    step 1, before the device signs anything; step 2 checks the signature's again."""
+    from flows.signing_keys import check_signer_account
+    from signing.roles import fingerprint, load_roles
+
+    binding = load_roles(office.settings.home).of(fingerprint(leaf))
+    if binding is not None and binding.role == "organization":
+        raise CheckFailedError(
+            "chứng thư số này là của cơ quan: lãnh đạo ký bằng chứng thư số của mình",
+            hint="chọn chứng thư số của lãnh đạo trên thiết bị",
+        )
+    check_signer_account(signer, binding.account if binding else None, actor)
 
 
 def record_prepared(

@@ -85,3 +85,8 @@ class DraftChangedError(CheckFailedError):
 class ArchivePendingError(ServiceUnavailableError):
     """A dossier was taken in (registered, receipt issued) but its papers could not be archived:
     it stays "chưa lưu trữ" until a later run archives it; the job is failed, not completed."""
+
+
+class WrongPinError(BadArgumentError):
+    """The PIN or password a leader typed does not open their own key. Its message is for the
+    leader (Vietnamese, no path); the web shows it beside the PIN field."""

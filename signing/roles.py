@@ -7,6 +7,11 @@ an unbound one fills no role. Without a binding the field name gives the role, a
 certificate still cannot fill both. `motcua signers bind|list|unbind` edits the file; signing
 refuses a leader signature made with the organisation's certificate, and a certificate bound to
 another leader account.
+
+The same file holds each leader account's own key (`SignerBinding.key`): a PKCS#12 the server
+keeps under `<home>/signers/` (opened with the password the leader types at signing, never
+stored), or a PKCS#11 token slot; `CertificateRoles.key_of(account)` finds it and
+`motcua signers bind ACCOUNT --p12 FILE | --pkcs11-token LABEL` sets it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -23,6 +30,8 @@ from motcua.errors import BadArgumentError, ConfigurationError
 from motcua.types import nfc
 
 SIGNERS_FILE = "signers.json"
+KEYS_DIR = "signers"  # <home>/signers/<account>.p12: the leaders' own PKCS#12 files
+KEY_KINDS = ("pkcs12", "pkcs11")
 ROLE_LABELS = {"leader": "lãnh đạo", "organization": "cơ quan"}
 
 
@@ -41,9 +50,17 @@ class SignerBinding:
     fingerprint: str
     name: str  # the certificate's common name, for people to read
     account: str | None = None  # the leader's account (user name); None: any leader account
+    # the account's own key, when the server holds it: None (a certificate only: the leader
+    # signs on a device, or with the server's configured key), "pkcs12" or "pkcs11"
+    key: str | None = None
+    p12: str | None = None  # pkcs12: the file, relative to <home>
+    pkcs11_module: str | None = None  # pkcs11: None = MOTCUA_SIGNING_LEADER_PKCS11_MODULE
+    pkcs11_token: str | None = None
+    pkcs11_key: str | None = None
+    title: str | None = None  # printed above the name on the stamp (Phó Chủ tịch ...)
 
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if v is not None or k == "account"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,29 @@ class CertificateRoles:
             kept.append(new)
         return replace(self, bindings=tuple(kept))
 
+    def key_of(self, account: str) -> SignerBinding | None:
+        """The account's own server-held key (a PKCS#12 or a token slot), if bound."""
+        return next((b for b in self.bindings if b.account == account and b.key), None)
+
+    def bind_key(self, account: str, cert: Any, **key: str | None) -> CertificateRoles:
+        """`cert`'s key is `account`'s own (`key=`, and `p12=` or `pkcs11_*=`); the account's
+        earlier key stays bound as a certificate only (its signatures still verify)."""
+        if key.get("key") not in KEY_KINDS:
+            raise BadArgumentError("khóa ký phải là pkcs12 hoặc pkcs11")
+        if not account.strip():
+            raise BadArgumentError("thiếu tài khoản lãnh đạo")
+        bound = self.bind("leader", [cert], account)
+        own = fingerprint(cert)
+        kept = []
+        for b in bound.bindings:
+            if b.fingerprint == own:
+                b = replace(b, **key)  # type: ignore[arg-type]
+            elif b.account == account and b.key:
+                b = replace(b, key=None, p12=None, pkcs11_module=None, pkcs11_token=None,
+                            pkcs11_key=None, title=None)  # fmt: skip
+            kept.append(b)
+        return replace(self, bindings=tuple(kept))
+
     def unbind(self, prefix: str) -> CertificateRoles:
         prefix = prefix.strip().lower()
         left = tuple(b for b in self.bindings if not b.fingerprint.startswith(prefix))
@@ -106,6 +146,21 @@ def load_roles(home: Path) -> CertificateRoles:
             f"{path}: không đọc được bảng gán chứng thư số ({exc})",
             hint="sửa tệp, hoặc xoá rồi gán lại bằng motcua signers bind",
         ) from None
+
+
+def store_p12(home: Path, account: str, source: Path) -> str:
+    """Copy a leader's PKCS#12 into `<home>/signers/` (private to the office's user); the path
+    relative to `home`, as the binding records it."""
+    folder = home / KEYS_DIR
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", account) + ".p12"
+    target = folder / name
+    part = target.with_suffix(".p12.part")
+    fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        shutil.copyfileobj(src, out)
+    part.replace(target)
+    return f"{KEYS_DIR}/{name}"
 
 
 def save_roles(home: Path, roles: CertificateRoles) -> Path:

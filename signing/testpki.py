@@ -23,7 +23,13 @@ from motcua.errors import ConfigurationError, InputFileError
 
 ARCH: Final = "motcua-test"
 TEST_P12_PASSWORD: Final = "motcua-test"  # public on purpose: test material only
-SIGNER_LABELS: Final = ("leader", "organization", "leader-expired", "leader-revoked")
+SIGNER_LABELS: Final = (
+    "leader",
+    "leader-2",
+    "organization",
+    "leader-expired",
+    "leader-revoked",
+)
 _KEY_LABELS: Final = ("root", "interm", "tsa", "tsa-short", "ocsp", *SIGNER_LABELS)
 _RELATIVE_RE: Final = re.compile(r"^@now(?:([+-])(\d+)([ydh]))?$")
 _STATE_FILE: Final = "testpki.json"
@@ -281,7 +287,8 @@ def init(directory: Path | str, *, port: int | None = None) -> TestPki:
         "TEST MATERIAL - KHÔNG DÙNG CHO VĂN BẢN THẬT (not for real documents)\n\n"
         f"Generated {now.isoformat()} by `motcua pki init`.\n"
         "Trust anchor: certs/root.cert.pem; chain: chain.pem.\n"
-        "Signers: leader.p12, organization.p12 (valid 1 year), leader-expired.p12,"
+        "Signers: leader.p12, leader-2.p12 (a second leader), organization.p12 (valid 1 year),"
+        " leader-expired.p12,"
         " leader-revoked.p12;\n"
         f"PKCS#12 password: {TEST_P12_PASSWORD} (set MOTCUA_P12_PASSWORD).\n"
         f"Trust services (`motcua trust-services up --pki {target}`): {pki.base_url}\n"

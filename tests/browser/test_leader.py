@@ -207,6 +207,13 @@ def test_leader_signs_two_results_at_once(
     shot(page, "1-two-selected")
 
     page.locator('[data-testid="sign-selected"]').click()
+    # What will be signed, listed once to confirm (issue 16); the server's key needs no PIN.
+    rows = page.locator('[data-testid="confirm-row"]')
+    expect(rows).to_have_count(2)
+    assert sorted(rows.nth(i).get_attribute("data-code") or "" for i in range(2)) == sorted(both)
+    expect(page.locator('[data-testid="sign-pin"]')).to_have_count(0)
+    shot(page, "2-confirm")
+    page.locator('[data-testid="confirm-sign"]').click()
     page.wait_for_url("**/jobs/*")
     wait_for_job(page, JOB_TIMEOUT)
     shot(page, "2-signed-job")

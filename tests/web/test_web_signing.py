@@ -254,9 +254,18 @@ def test_clerk_drafts_from_the_form_and_the_leader_signs_several(
     assert 'id="result-waiting"' in html
 
     previewed = {f"draft_sha256.{code}": _previewed(leader, code) for code in codes}
+    # The ticked rows first come back as a list to confirm once (issue 16), nothing signed yet.
     r = leader.post(
         "/signing/sign",
         data={"codes": codes, **previewed, **csrf_header_form(leader)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 200
+    assert re.findall(r'data-testid="confirm-row" data-code="([^"]+)"', r.text) == codes
+    assert all(svc.register.get(code).status is Status.processing for code in codes)
+    r = leader.post(
+        "/signing/sign",
+        data={"codes": codes, **previewed, "confirmed": "1", **csrf_header_form(leader)},
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"].startswith("/jobs/")

@@ -12,6 +12,14 @@ entries are `flows.result_requests`'s.
   job (202). A session serves once, by the principal that prepared it, for
   `MOTCUA_SIGNING_SESSION_MINUTES` (15): reused is 409, expired 410. Sessions live in the
   `web_signing_sessions` table.
+
+Page: `/signing/{code}/device` explains the two steps and drives them from the browser: the
+leader pastes (or loads) the certificate chain, the page calls `prepare` and shows what the
+device must sign; the device's signing software signs it and the leader pastes the signature
+value back; `finish` starts the job and the page moves to it. A browser cannot reach a USB
+token by itself: the signing itself is the device software's. Element ids (and `data-testid`s):
+`device-chain`, `device-chain-file`, `device-prepare`, `device-to-sign` (base64 signed
+attributes), `device-digest`, `device-signature`, `device-finish`, `device-error`.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from motcua.web.auth import Principal, require, services_of
 from motcua.web.db import run
 from motcua.web.jobs import Job
 from motcua.web.models import WebBase, tables_named
-from motcua.web.pages import NotFound
+from motcua.web.pages import NotFound, render
 from motcua.web.permissions import Permission
 from motcua.web.routes.dossiers import _get
 from motcua.web.routes.jobs import JobOut
@@ -266,3 +274,15 @@ def api_prepare(request: Request, principal: Signer, code: str, body: PrepareIn)
 def api_finish(request: Request, principal: Signer, code: str, body: FinishIn) -> Response:
     services = services_of(request)
     return accepted(_finish(services, principal, code, body.session_id, body.signature))
+
+
+@pages.get("/signing/{code}/device")
+def device_page(request: Request, principal: Signer, code: str) -> Response:
+    services = services_of(request)
+    dossier = _get(services, code)
+    draft = result_requests.waiting_draft(services.flows_office(), dossier)
+    return render(
+        request,
+        "signing_device.html",
+        {"d": dossier, "draft": draft, "minutes": services.settings.signing_session_minutes},
+    )

@@ -14,10 +14,18 @@ API:
   environment) signs, then the organisation, verification, the archive: one job (202) for
   one or many.
 
-Pages: `/signing` (the leader's queue), `/signing/{code}` (a result's page images and its
-sign button), `POST /signing/{code}/sign` (form field `draft_sha256`) and `POST /signing/sign`
-(`codes` and one `draft_sha256.<code>` per row; then `/jobs/<id>`), the page
-images `/signing/{code}/pages/{n}.png?width=`, `/signing/{code}/draft.pdf`.
+A leader account with its own key (`motcua signers bind ACCOUNT --p12 FILE`, see
+`flows.signing_keys`) signs only with it, and every sign request carries its PIN: the API's
+`pin` member, the pages' `pin` field. The PIN opens the key for that one job; it is never
+stored, logged nor sent back. A wrong PIN is refused before any job starts (API: 400).
+
+Pages: `/signing` (the leader's queue), `/signing/{code}` (a result's page images, the PIN
+field when the account has its own key, and its sign button), `POST /signing/{code}/sign`
+(form fields `draft_sha256`, `pin`) and `POST /signing/sign` (`codes` and one
+`draft_sha256.<code>` per row): without `confirmed` it shows what will be signed and asks once
+for confirmation and the PIN, with `confirmed=1` it signs (then `/jobs/<id>`). A wrong PIN
+shows its reason beside the field, the page otherwise as it was. The page images
+`/signing/{code}/pages/{n}.png?width=`, `/signing/{code}/draft.pdf`.
 
 The queue is not a table: a dossier waits for the leader when it is `processing` and its folder
 holds a draft (`ket-qua.json`, `flows.result.read_draft`) made after any supplement request.
@@ -30,14 +38,17 @@ Stable element ids for browser tests (each also a `data-testid` of the same valu
   with `data-code="<dossier code>"`; the row's `id` is `queue-row-<code>` with the code's dots as
   `_`, the checkbox's `queue-select-<code>` likewise.
 - `/signing/<code>`: `preview-page-<n>` (page images), `open-pdf` (the draft in a new tab),
-  `sign-this` (sign it).
+  `sign-pin` (the PIN field), `pin-error` (its error), `signing-as` (whose key signs),
+  `sign-this` (sign it), `device-sign` (the device-signing page).
+- confirmation (`POST /signing/sign`): `confirm-list` (the table), `confirm-row` per result
+  (`data-code`), `sign-pin`, `pin-error`, `confirm-sign` (the button), `confirm-cancel`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -50,7 +61,8 @@ from dossiers.calendar import VN_TZ
 from dossiers.register import Dossier, Status
 from flows import result_requests
 from flows.result_requests import MAX_BATCH
-from motcua.errors import BadArgumentError, CheckFailedError, ConfigurationError
+from flows.signing_keys import PersonalKey, personal_binding
+from motcua.errors import BadArgumentError, CheckFailedError, ConfigurationError, WrongPinError
 from motcua.web.auth import Principal, require, services_of
 from motcua.web.jobs import Job
 from motcua.web.pages import NotFound, flash, render
@@ -78,6 +90,9 @@ class SignOneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     draft_sha256: _Sha256 = Field(description="SHA-256 of the draft the leader previewed")
+    pin: str | None = Field(
+        default=None, max_length=256, description="the PIN of the account's own key, if it has one"
+    )
 
 
 class SignManyIn(BaseModel):
@@ -88,6 +103,9 @@ class SignManyIn(BaseModel):
     )
     draft_sha256: dict[Annotated[str, Field(max_length=64)], _Sha256] = Field(
         max_length=MAX_BATCH, description="for each code, the SHA-256 of the draft previewed"
+    )
+    pin: str | None = Field(
+        default=None, max_length=256, description="the PIN of the account's own key, if it has one"
     )
 
 
@@ -149,14 +167,16 @@ def _submit_sign(
     principal: Principal,
     codes: Sequence[str],
     previewed: Mapping[str, str],
+    pin: str | None = None,
 ) -> Job:
     unique = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
     if len(unique) > MAX_BATCH:
         raise BadArgumentError(f"at most {MAX_BATCH} results at a time")
     dossiers = [_get(services, code) for code in unique]
     return result_requests.request_signing(
-        services.flows_office(), services.jobs, dossiers, previewed, actor=principal.actor
-    )
+        services.flows_office(), services.jobs, dossiers, previewed, actor=principal.actor,
+        pin=pin,
+    )  # fmt: skip
 
 
 def _draft_pdf(services: Services, principal: Principal, code: str) -> Response:
@@ -177,11 +197,24 @@ def _page_png(path: Path, number: int, width: int) -> bytes:
     return out.getvalue()
 
 
-def _key_configured(services: Services) -> bool:
+def _key_configured(services: Services, principal: Principal) -> bool:
     s = services.settings
     return s.signing_organization_p12 is not None and (
-        s.signing_leader_p12 is not None or s.signing_leader_pkcs11_module is not None
+        s.signing_leader_p12 is not None
+        or s.signing_leader_pkcs11_module is not None
+        or _own_key(services, principal) is not None
     )
+
+
+def _own_key(services: Services, principal: Principal) -> PersonalKey | None:
+    return personal_binding(services.flows_office(), principal.actor)
+
+
+def _signing_context(services: Services, principal: Principal) -> dict[str, object]:
+    return {
+        "key_configured": _key_configured(services, principal),
+        "own_key": _own_key(services, principal),
+    }
 
 
 # --- API ------------------------------------------------------------------------------------
@@ -213,7 +246,8 @@ def api_draft_pdf(request: Request, principal: Signer, code: str) -> Response:
     summary="Sign several drafted results with the leader's server-side key (a job)",
 )
 def api_sign_many(request: Request, principal: Signer, body: SignManyIn) -> Response:
-    return accepted(_submit_sign(services_of(request), principal, body.codes, body.draft_sha256))
+    services = services_of(request)
+    return accepted(_submit_sign(services, principal, body.codes, body.draft_sha256, body.pin))
 
 
 @api.post(
@@ -224,7 +258,7 @@ def api_sign_many(request: Request, principal: Signer, body: SignManyIn) -> Resp
 )
 def api_sign(request: Request, principal: Signer, code: str, body: SignOneIn) -> Response:
     previewed = {code: body.draft_sha256}
-    return accepted(_submit_sign(services_of(request), principal, [code], previewed))
+    return accepted(_submit_sign(services_of(request), principal, [code], previewed, body.pin))
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -236,16 +270,19 @@ def queue_page(request: Request, principal: Signer) -> Response:
     return render(
         request,
         "signing.html",
-        {
-            "rows": _queue(services),
-            "key_configured": _key_configured(services),
-            "thumb_width": THUMB_WIDTH,
-        },
-    )
+        {"rows": _queue(services), "thumb_width": THUMB_WIDTH,
+         **_signing_context(services, principal)},
+    )  # fmt: skip
 
 
 @pages.get("/signing/{code}")
 def preview_page(request: Request, principal: Signer, code: str) -> Response:
+    return _preview(request, principal, code)
+
+
+def _preview(
+    request: Request, principal: Principal, code: str, pin_error: str | None = None
+) -> Response:
     services = services_of(request)
     dossier, draft = _waiting_draft(services, code)
     return render(
@@ -256,9 +293,40 @@ def preview_page(request: Request, principal: Signer, code: str) -> Response:
             "draft": draft,
             "procedure_name": services.procedure_name(dossier.procedure_key),
             "page_width": PAGE_WIDTH,
-            "key_configured": _key_configured(services),
+            "pin_error": pin_error,
+            **_signing_context(services, principal),
         },
+        status=400 if pin_error else 200,
     )
+
+
+def _confirm(
+    request: Request,
+    principal: Principal,
+    codes: Sequence[str],
+    previewed: Mapping[str, str],
+    pin_error: str | None = None,
+) -> Response:
+    """What will be signed, asked once: the ticked results still waiting, the PIN field."""
+    services = services_of(request)
+    try:  # a draft changed since the preview, or no longer waiting: said now, not at confirm
+        for code in dict.fromkeys(codes):
+            result_requests.waiting_draft(
+                services.flows_office(), _get(services, code), previewed.get(code) or None
+            )
+    except (BadArgumentError, CheckFailedError) as exc:
+        flash(request, exc.message, "error")
+        return RedirectResponse("/signing", status_code=303)
+    chosen = set(codes)
+    rows = [r for r in _queue(services) if r.dossier_code in chosen]
+    gone = [c for c in dict.fromkeys(codes) if c not in {r.dossier_code for r in rows}]
+    return render(
+        request,
+        "signing_confirm.html",
+        {"rows": rows, "gone": gone, "previewed": previewed, "pin_error": pin_error,
+         **_signing_context(services, principal)},
+        status=400 if pin_error else 200,
+    )  # fmt: skip
 
 
 @pages.get("/signing/{code}/pages/{number}.png")
@@ -292,7 +360,17 @@ async def sign_many_form(request: Request, principal: Signer) -> Response:
         for key, value in form.multi_items()
         if str(key).startswith("draft_sha256.") and isinstance(value, str)
     }
-    return await run_in_threadpool(_sign_and_show, request, principal, codes, previewed)
+    if form.get("confirmed") != "1":
+        return await run_in_threadpool(_confirm, request, principal, codes, previewed)
+    pin = form.get("pin")
+    pin = pin[:256] if isinstance(pin, str) else None
+
+    def wrong_pin(message: str) -> Response:
+        return _confirm(request, principal, codes, previewed, message)
+
+    return await run_in_threadpool(
+        _sign_and_show, request, principal, codes, previewed, pin, wrong_pin
+    )
 
 
 @pages.post("/signing/{code}/sign")
@@ -301,16 +379,28 @@ def sign_form(
     principal: Signer,
     code: str,
     draft_sha256: Annotated[str, Form(max_length=64)] = "",
+    pin: Annotated[str | None, Form(max_length=256)] = None,
 ) -> Response:
-    return _sign_and_show(request, principal, [code], {code: draft_sha256})
+    def wrong_pin(message: str) -> Response:
+        return _preview(request, principal, code, message)
+
+    return _sign_and_show(request, principal, [code], {code: draft_sha256}, pin, wrong_pin)
 
 
 def _sign_and_show(
-    request: Request, principal: Principal, codes: Sequence[str], previewed: Mapping[str, str]
+    request: Request,
+    principal: Principal,
+    codes: Sequence[str],
+    previewed: Mapping[str, str],
+    pin: str | None,
+    wrong_pin: Callable[[str], Response],
 ) -> Response:
-    """The job's page, or back to the queue with the reason it could not start."""
+    """The job's page; the form again with the reason beside the PIN field when the PIN does
+    not open the key; else back to the queue with the reason it could not start."""
     try:
-        job = _submit_sign(services_of(request), principal, codes, previewed)
+        job = _submit_sign(services_of(request), principal, codes, previewed, pin)
+    except WrongPinError as exc:
+        return wrong_pin(exc.message)
     except (BadArgumentError, CheckFailedError, ConfigurationError) as exc:
         flash(request, exc.message, "error")
         return RedirectResponse("/signing", status_code=303)

@@ -11,6 +11,7 @@ only `motcua.errors`, `motcua.types` and the other storage modules, never the ar
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -239,6 +240,9 @@ class ObjectStore:
             return  # still down; the next attempt fails and waits again
         if config != self.s3:
             log.warning("object store moved to %s; reconnecting", config.endpoint)
+            if self.setup is not None and self.setup.endpoint == self.s3.endpoint:
+                # the set-up identity signs in to the same server: it moved too
+                self.setup = dataclasses.replace(self.setup, endpoint=config.endpoint)
             self.s3 = config
             self.client = make_client(config)
 

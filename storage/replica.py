@@ -182,6 +182,13 @@ class ReplicaQueue:
             )
 
 
+def _failure(exc: Exception) -> str:
+    """An exception as a log names it: the S3 error code when there is one (never a message,
+    which may carry a key)."""
+    code = getattr(exc, "code", None)
+    return f"{type(exc).__name__} {code}" if code else type(exc).__name__
+
+
 class PutCopies:
     """The replica's side of one put: once one copy is queued, the rest queue behind it."""
 
@@ -223,7 +230,7 @@ class PutCopies:
             except (MotcuaError, S3Error, OSError) as exc:
                 replicator.mark_down()
                 reason = f"{type(exc).__name__}: {exc}"
-                log.warning("replica did not take %s (%s); queued", key, type(exc).__name__)
+                log.warning("replica did not take %s (%s); queued", key, _failure(exc))
         with self._lock:
             self.queued = True
         replicator.queue.add(key, version_id, sha256, size, mime, retention, reason)

@@ -6,9 +6,11 @@ folder (its own ports under 55000, `storage.server`). Killing it is a real SIGKI
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,11 +119,20 @@ def test_a_wiped_replica_is_found_by_the_audit_and_repaired(
 ) -> None:
     archive = _archive(s3_config, s3_setup_config, buckets, replica_server, tmp_path)
     ids = [_put(archive, tmp_path, i) for i in range(3)]
-    assert all(archive.verify(r).ok for r in ids)
+    for record_id in ids:
+        audit = archive.verify(record_id)
+        assert audit.ok, audit.findings
 
+    old_endpoint = replica_server.config().endpoint
+    ports = json.loads(replica_server.state_file.read_text())["ports"]
     _kill(replica_server)
     shutil.rmtree(replica_server.data_dir)  # the replica's disk is lost
-    replica_server.up(timeout=180)
+    # and one of its ports is taken meanwhile: it comes back elsewhere, both identities follow
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(ports["console"])))
+        squatter.listen()
+        replica_server.up(timeout=180)
+    assert replica_server.config().endpoint != old_endpoint
 
     audit = archive.verify(ids[0])
     assert not audit.ok

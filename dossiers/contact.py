@@ -81,9 +81,20 @@ class Contact:
 
     def masked(self) -> dict[str, Any]:
         """For lists: the last three digits of the phone, the e-mail's first letter and domain."""
-        phone = f"•••••••{self.phone[-3:]}" if self.phone else None
-        email = None
-        if self.email:
-            local, _, domain = self.email.partition("@")
-            email = f"{local[:1]}•••@{domain}"
+        phone = mask_phone(self.phone) if self.phone else None
+        email = mask_email(self.email) if self.email else None
         return {"phone": phone, "email": email, "consent": self.consent}
+
+
+def mask_phone(phone: str) -> str:
+    return f"•••••••{phone[-3:]}"
+
+
+def mask_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+def mask_recipient(value: str) -> str:
+    """A notice's recipient (an e-mail address or a phone number) as lists may show it."""
+    return mask_email(value) if "@" in value else mask_phone(value)

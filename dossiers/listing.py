@@ -16,11 +16,13 @@ import base64
 import binascii
 import datetime as dt
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from dossiers.calendar import to_local
@@ -29,6 +31,8 @@ from dossiers.models import DossierRow, StatusChangeRow
 from dossiers.snapshots import snapshot
 from motcua.errors import BadArgumentError
 from motcua.types import fold
+
+log = logging.getLogger("dossiers.listing")
 
 SORTS = ("received", "received_asc", "due", "updated")
 MAX_LIMIT = 1000
@@ -212,3 +216,35 @@ def backfill(session: Session) -> None:
             .values(citizen_name_folded=fold(name or "")[:200])
             .execution_options(synchronize_session=False)
         )
+
+
+# `q` is a substring match (LIKE '%…%'), which a B-tree cannot answer: on PostgreSQL, pg_trgm's
+# GIN indexes find the matching names and codes without reading every row.
+TRIGRAM_INDEXES = {
+    "ix_dossier_dossiers_name_trgm": "citizen_name_folded",
+    "ix_dossier_dossiers_code_trgm": "lower(code)",
+}
+
+
+def trigram_indexes(connection: Connection) -> bool:
+    """Create the search's trigram indexes on PostgreSQL; False when pg_trgm cannot be had
+    (a role that may not create the extension): the list then still answers, reading every
+    row for `q`."""
+    if connection.dialect.name != "postgresql":
+        return False
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DBAPIError as exc:
+        log.warning(
+            "pg_trgm unavailable (%s): the dossier search reads every row; a superuser can run "
+            "CREATE EXTENSION pg_trgm in this database",
+            type(exc.orig).__name__,
+        )
+        return False
+    for index, expression in TRIGRAM_INDEXES.items():
+        connection.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {index} ON dossier_dossiers "
+            f"USING gin (({expression}) gin_trgm_ops)"
+        )
+    return True

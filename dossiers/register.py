@@ -51,7 +51,7 @@ from dossiers.dossier import (
     missing_components,
     suggested,
 )
-from dossiers.listing import ListQuery, Page, backfill, conditions
+from dossiers.listing import ListQuery, Page, backfill, conditions, trigram_indexes
 from dossiers.listing import page as list_page
 from dossiers.models import (
     ADDED_COLUMNS,
@@ -168,6 +168,7 @@ class DossierRegister:
                         connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
             for index, on in LIST_INDEXES.items():
                 connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {index} ON {on}")
+            trigram_indexes(connection)
             backfill(session)
 
         self._run(create)

@@ -19,6 +19,7 @@ import itertools
 import json
 import logging
 import mimetypes
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +187,7 @@ class ObjectStore:
         self.setup = setup
         self.client: Minio = make_client(s3)
         self._buckets_ready = False
+        self._buckets_lock = threading.Lock()
 
     # -- calling ---------------------------------------------------------------------------
 
@@ -252,11 +254,16 @@ class ObjectStore:
         """Create the three buckets on first use, with versioning and (archive) object lock."""
         if self._buckets_ready:
             return
-        if not self.archive_only:
-            self._make_bucket(self.buckets.originals, lock=False)
-            self._make_bucket(self.buckets.quarantine, lock=False)
-        self._make_bucket(self.buckets.archive, lock=True)
-        self._buckets_ready = True
+        # The threads of one put ask at once (a replica's first copies): one creates, the
+        # others wait; two creators both set the guard policy, and it denies the second.
+        with self._buckets_lock:
+            if self._buckets_ready:
+                return
+            if not self.archive_only:
+                self._make_bucket(self.buckets.originals, lock=False)
+                self._make_bucket(self.buckets.quarantine, lock=False)
+            self._make_bucket(self.buckets.archive, lock=True)
+            self._buckets_ready = True
 
     def reset_buckets(self) -> None:
         """Check the buckets again on next use (a store that was wiped lost them)."""

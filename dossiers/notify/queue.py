@@ -87,13 +87,17 @@ class NoticeQueue:
             stmt = stmt.where(NoticeRow.dossier_code == dossier_code)
         return list(self._run(lambda s: [Notice.of(r) for r in s.scalars(stmt)]))
 
-    def _due_ids(self) -> list[int]:
+    def _due_ids(self, now_too: bool = False) -> list[int]:
         now = self.clock()
+        stmt = select(NoticeRow.id).where(
+            NoticeRow.sent_at.is_(None), NoticeRow.gave_up_at.is_(None)
+        )
+        if not now_too:
+            stmt = stmt.where(
+                or_(NoticeRow.next_attempt_at.is_(None), NoticeRow.next_attempt_at <= now)
+            )
         stmt = (
-            select(NoticeRow.id)
-            .where(NoticeRow.sent_at.is_(None), NoticeRow.gave_up_at.is_(None))
-            .where(or_(NoticeRow.next_attempt_at.is_(None), NoticeRow.next_attempt_at <= now))
-            .where(or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until < now))
+            stmt.where(or_(NoticeRow.claimed_until.is_(None), NoticeRow.claimed_until < now))
             .order_by(NoticeRow.id)
             .limit(500)
         )
@@ -131,10 +135,10 @@ class NoticeQueue:
         stmt = update(NoticeRow).where(NoticeRow.id == item.id).values(**values)
         self._run(lambda s: s.execute(stmt))
 
-    def deliver_pending(self) -> tuple[int, int]:
-        """Send what is due; (sent, failed) in this round."""
+    def deliver_pending(self, now: bool = False) -> tuple[int, int]:
+        """Send what is due (`now`: also what waits for its next try); (sent, failed)."""
         sent = failed = 0
-        for notice_id in self._due_ids():
+        for notice_id in self._due_ids(now_too=now):
             item = self._claim(notice_id)
             if item is None:
                 continue  # another process has it

@@ -55,6 +55,7 @@ _COMMANDS = {
     "users": "web",
     "tokens": "web",
     "webhooks": "webhooks",
+    "notices": "notices",
     "worker": "worker",
 }
 # Modules that add subcommands to the groups of `dossier` and `archive`: imported with them.

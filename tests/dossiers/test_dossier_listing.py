@@ -153,3 +153,34 @@ def test_contact_and_consent_are_stored_at_intake(
 def test_a_bad_contact_is_refused_in_vietnamese(phone: str | None, email: str | None) -> None:
     with pytest.raises(BadArgumentError, match="không hợp lệ"):
         Contact.of(phone, email, True)
+
+
+def test_the_search_uses_trigram_indexes_on_postgresql(
+    register: DossierRegister, catalogue: Catalogue
+) -> None:
+    """`q` is LIKE '%…%': on PostgreSQL the list's own predicate is answered by pg_trgm's GIN
+    indexes (planned with sequential scans off, as on a large table), not by reading every row."""
+    from sqlalchemy import func, select
+
+    from dossiers.listing import conditions
+    from dossiers.models import DossierRow
+
+    if register.engine.dialect.name != "postgresql":
+        assert not register_has_trigram_indexes(register)
+        return
+    codes = take_in(register, catalogue, 5)
+    stmt = select(func.count()).select_from(DossierRow).where(*conditions(ListQuery(q="van duc")))
+    with register.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        compiled = stmt.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+        assert conn.execute(stmt).scalar_one() == 1
+    assert "ix_dossier_dossiers_name_trgm" in plan and "ix_dossier_dossiers_code_trgm" in plan, plan
+    assert register.page(ListQuery(q=codes[2][-6:]), limit=5).items[0].code == codes[2]
+
+
+def register_has_trigram_indexes(register: DossierRegister) -> bool:
+    from sqlalchemy import inspect
+
+    names = {i["name"] for i in inspect(register.engine).get_indexes("dossier_dossiers")}
+    return "ix_dossier_dossiers_name_trgm" in names

@@ -152,3 +152,40 @@ def test_a_wiped_replica_is_found_by_the_audit_and_repaired(
 
     with pytest.raises(BadArgumentError, match="không có hồ sơ"):
         archive.repair("r" + "0" * 24)
+
+
+def test_the_first_copies_of_a_put_create_the_replica_bucket_once(
+    s3_config: S3Config,
+    s3_setup_config: S3Config,
+    buckets: Buckets,
+    replica_server: EmbeddedS3Server,
+    tmp_path: Path,
+) -> None:
+    """A put's files go up in parallel and each asks the replica for its bucket: one creates it,
+    the others wait. (Two creators both set the guard policy, the guard denied the second, and
+    the first record's copies were queued instead of taken: found by CI.)"""
+    import threading
+
+    archive = _archive(s3_config, s3_setup_config, buckets, replica_server, tmp_path)
+    assert archive.replicator is not None
+    store = archive.replicator.store
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def ask() -> None:
+        start.wait()
+        try:
+            store.ensure_buckets()
+        except BaseException as exc:  # collected: the assertion below names it
+            failures.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert store.bucket_drift() == []
+    record_id = _put(archive, tmp_path, 0)
+    assert archive.replicator.queue.count() == 0
+    assert archive.verify(record_id).ok

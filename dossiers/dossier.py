@@ -167,6 +167,7 @@ class Dossier:
     channel: str | None = None  # online, desk or post (CHANNELS); None: not recorded
     contact: Contact = field(default_factory=Contact)  # phone/e-mail, consent to notices
     updated_at: dt.datetime | None = None  # last change of any kind (Vietnam time)
+    assignee: str | None = None  # the login of the officer it is assigned to
 
     @property
     def archived(self) -> bool:
@@ -245,6 +246,7 @@ class Dossier:
             "channel": self.channel,
             "contact": self.contact.to_json(),
             "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "assignee": self.assignee,
             "supplement_rounds": self.supplement_rounds,
             "documents": [
                 {

@@ -92,6 +92,8 @@ class DossierRow(Base):
     # (the API's `updated_since`); the name without diacritics, for searching it in SQL.
     updated_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     citizen_name_folded: Mapped[str | None] = mapped_column(String(200))
+    # The login of the officer (chuyên viên xử lý) the dossier is assigned to; None: unassigned.
+    assignee: Mapped[str | None] = mapped_column(String(64))
 
     documents: Mapped[list[DocumentRow]] = relationship(
         back_populates="dossier", order_by="DocumentRow.position", cascade="all, delete-orphan"
@@ -108,6 +110,7 @@ LIST_INDEXES: dict[str, str] = {
     "ix_dossier_dossiers_due": "dossier_dossiers (due_date, id)",
     "ix_dossier_dossiers_updated": "dossier_dossiers (updated_at, id)",
     "ix_dossier_dossiers_status_received": "dossier_dossiers (status, received_at, id)",
+    "ix_dossier_dossiers_assignee": "dossier_dossiers (assignee, received_at, id)",
 }
 
 
@@ -203,6 +206,20 @@ class NoticeRow(Base):
     gave_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
 
+class NoteRow(Base):
+    """A note on a dossier (a call with the citizen, the reason for a delay), by an account.
+
+    The text may name people: it stays in this table, never in a log or the journal."""
+
+    __tablename__ = "dossier_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dossier_code: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    author: Mapped[str] = mapped_column(String(120), nullable=False)  # an actor: user:<login>
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
 # Columns added after the first release: `create_tables` adds them to an existing database.
 ADDED_COLUMNS: dict[str, dict[str, str]] = {
     "dossier_dossiers": {
@@ -214,6 +231,7 @@ ADDED_COLUMNS: dict[str, dict[str, str]] = {
         "notice_consent": "BOOLEAN NOT NULL DEFAULT FALSE",
         "updated_at": "TIMESTAMP",
         "citizen_name_folded": "VARCHAR(200)",
+        "assignee": "VARCHAR(64)",
     },
     "dossier_documents": {
         "component": "VARCHAR(120)",

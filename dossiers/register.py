@@ -440,6 +440,17 @@ class DossierRegister:
 
         return self._run(read)
 
+    def assign(self, code: str, assignee: str | None) -> Dossier:
+        """Assign the dossier to the officer with login `assignee` (None: nobody)."""
+
+        def store(session: Session) -> Dossier:
+            row = self._row(session, code)
+            row.assignee = assignee
+            session.flush()
+            return snapshot(row)
+
+        return self._run(store)
+
     def set_result_number(self, code: str, number: str) -> Dossier:
         """Keep the number the result is issued under (allocated once, never reused)."""
 

@@ -70,6 +70,7 @@ def snapshot(row: DossierRow) -> Dossier:
         channel=row.channel,
         contact=Contact(row.citizen_phone, row.citizen_email, bool(row.notice_consent)),
         updated_at=local_or_none(row.updated_at),
+        assignee=row.assignee,
     )
 
 

@@ -77,7 +77,7 @@ def event_data(dossier: Dossier, **extra: Any) -> dict[str, Any]:
     return data
 
 
-def _finish(
+def finish(
     office: Office,
     dossier: Dossier,
     *,
@@ -245,7 +245,7 @@ def accept(office: Office, code: str, *, actor: str) -> Outcome:
             f"hồ sơ {code} ({dossier.status.label_vi}) không ở trạng thái chờ tiếp nhận",
             hint="hồ sơ đã được tiếp nhận rồi, hoặc đang chờ bổ sung",
         )
-    return _finish(office, office.register.start_processing(code), actor=actor,
+    return finish(office, office.register.start_processing(code), actor=actor,
                    action="dossier.accepted")  # fmt: skip
 
 
@@ -279,7 +279,7 @@ def correct_fields(
               "new": mask_field_value(key, field_value(after.fields.get(key)))}
         for key in changed
     }  # fmt: skip
-    return _finish(office, updated, actor=actor, action="dossier.fields_corrected",
+    return finish(office, updated, actor=actor, action="dossier.fields_corrected",
                    details={"position": position, "kind": before.kind, "fields": masked},
                    event=False, changed=changed)  # fmt: skip
 
@@ -293,7 +293,7 @@ def confirm_components(
     clean = {p: (None if k in (None, "", OTHER_COMPONENT) else k) for p, k in assignment.items()}
     updated = office.register.assign_components(code, _procedure(office, dossier), clean)
     forms = intake_form(office, updated) if updated.status is not dossier.status else {}
-    return _finish(office, updated, actor=actor, action="dossier.components_confirmed",
+    return finish(office, updated, actor=actor, action="dossier.components_confirmed",
                    details={"components": {str(p): k for p, k in sorted(clean.items())}},
                    event=updated.status is not dossier.status, forms=forms)  # fmt: skip
 
@@ -314,7 +314,7 @@ def request_supplement(office: Office, code: str, missing: Sequence[str], *, act
         )
     updated = office.register.request_supplement(code, asked)
     form = print_supplement_request(office, updated)
-    return _finish(office, updated, actor=actor, action="dossier.supplement_requested",
+    return finish(office, updated, actor=actor, action="dossier.supplement_requested",
                    details={"missing": asked}, forms={"supplement_pdf": form.path})  # fmt: skip
 
 
@@ -323,14 +323,14 @@ def refuse(office: Office, code: str, reasons: Sequence[str], *, actor: str) -> 
     clean = [nfc(r.strip()) for r in reasons if r and r.strip()]
     dossier = office.register.refuse(code, clean)
     form = _print_refusal(office, dossier, clean)
-    return _finish(office, dossier, actor=actor, action="dossier.refused",
+    return finish(office, dossier, actor=actor, action="dossier.refused",
                    details={"reasons": len(clean)}, forms={"refusal_pdf": form})  # fmt: skip
 
 
 def withdraw(office: Office, code: str, *, requested_by: str, actor: str) -> Outcome:
     """The citizen withdrew the dossier (rút hồ sơ); who asked is in its history."""
     dossier = office.register.withdraw(code, requested_by)
-    return _finish(office, dossier, actor=actor, action="dossier.withdrawn")
+    return finish(office, dossier, actor=actor, action="dossier.withdrawn")
 
 
 def change_procedure(office: Office, code: str, procedure_key: str, *, actor: str) -> Outcome:
@@ -339,7 +339,7 @@ def change_procedure(office: Office, code: str, procedure_key: str, *, actor: st
     before = office.register.get(code)
     procedure = office.catalogue.get(procedure_key)
     updated = office.register.change_procedure(code, procedure)
-    return _finish(office, updated, actor=actor, action="dossier.procedure_changed",
+    return finish(office, updated, actor=actor, action="dossier.procedure_changed",
                    details={"from": before.procedure_key, "to": procedure.key},
                    forms=intake_form(office, updated))  # fmt: skip
 
@@ -366,7 +366,7 @@ def mark_returned(
     note = RETURN_METHODS[method] + (f"; người nhận: {who}" if who else "")
     dossier = office.register.mark_returned(code, at=at, note=note)
     assert dossier.returned_at is not None
-    return _finish(office, dossier, actor=actor, action="dossier.returned",
+    return finish(office, dossier, actor=actor, action="dossier.returned",
                    details={"method": method,
                             "returned_at": dossier.returned_at.isoformat()})  # fmt: skip
 
@@ -399,7 +399,7 @@ def apologise(
         reasons=clean,
         issued_on=updated.apology_issued_at.date(),
     )
-    return _finish(office, updated, actor=actor, action="dossier.apology_issued",
+    return finish(office, updated, actor=actor, action="dossier.apology_issued",
                    details={"new_due_date": new_due_date.isoformat()},
                    forms={"apology_pdf": form.path})  # fmt: skip
 

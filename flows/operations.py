@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NONE as NO_CACHE
 
+from flows import desk
 from flows import dossier as ops
 from flows.context import current_office
 from motcua.errors import BadArgumentError
@@ -27,6 +28,8 @@ OPERATIONS: Mapping[str, Callable[..., ops.Outcome]] = {
     "change-procedure": ops.change_procedure,
     "return": ops.mark_returned,
     "apologise": ops.apologise,
+    "add-note": desk.add_note,
+    "assign": desk.assign,
 }
 TASKS = {
     name: task(name=f"dossier-{name}", cache_policy=NO_CACHE)(fn) for name, fn in OPERATIONS.items()

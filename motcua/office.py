@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 
 from dossiers.calendar import WorkingCalendar, load_overrides
 from dossiers.forms.pdf import Office as PrintedOffice
+from dossiers.notes import Notes
 from dossiers.procedures import Catalogue, load_catalogue
 from dossiers.public import PublicLinks
 from dossiers.register import DossierRegister, create_register_engine
@@ -82,6 +83,11 @@ class Office:
     def ratings(self) -> Ratings:
         """The citizens' satisfaction ratings, one per dossier."""
         return Ratings(self.engine)
+
+    @functools.cached_property
+    def notes(self) -> Notes:
+        """The notes written on dossiers (calls, reasons for delay)."""
+        return Notes(self.engine)
 
     @property
     def calendar(self) -> WorkingCalendar:

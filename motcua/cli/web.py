@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from motcua.web.audit import AuditLog
 
 PASSWORD_ENV = "MOTCUA_USER_PASSWORD"
-_ROLES = ["clerk", "leader", "archivist", "admin"]
+_ROLES = ["clerk", "officer", "leader", "archivist", "admin"]
 
 
 def _open(app: AppContext) -> tuple[Accounts, AuditLog]:
@@ -76,10 +76,11 @@ def users_group() -> None:
 @click.pass_obj
 def users_add(app: AppContext, name: str, role: str, full_name: str | None) -> None:
     """Add a user; the password is asked for (or read from MOTCUA_USER_PASSWORD)."""
+    from motcua.web import access
+
     accounts, audit = _open(app)
-    user = accounts.add_user(name, _password(), role, full_name=full_name)
-    audit.append(actor=_actor(), action="user.created", target_kind="user",
-                 target_id=user.username, details={"role": user.role.value})  # fmt: skip
+    user = access.add_user(accounts, audit, actor=_actor(), username=name, password=_password(),
+                           role=role, full_name=full_name)  # fmt: skip
     click.echo(f"user {user.username} added with role {user.role.value}")
 
 
@@ -101,10 +102,11 @@ def users_list(app: AppContext) -> None:
 @click.pass_obj
 def users_passwd(app: AppContext, name: str) -> None:
     """Set a user's password; their open sessions end."""
+    from motcua.web import access
+
     accounts, audit = _open(app)
-    user = accounts.set_password(name, _password())
-    audit.append(actor=_actor(), action="user.password_set", target_kind="user",
-                 target_id=user.username)  # fmt: skip
+    user = access.set_password(accounts, audit, actor=_actor(), username=name,
+                               password=_password())  # fmt: skip
     click.echo(f"password of {user.username} changed")
 
 
@@ -113,11 +115,36 @@ def users_passwd(app: AppContext, name: str) -> None:
 @click.pass_obj
 def users_disable(app: AppContext, name: str) -> None:
     """Disable an account; its open sessions end."""
+    from motcua.web import access
+
     accounts, audit = _open(app)
-    user = accounts.set_active(name, False)
-    audit.append(actor=_actor(), action="user.disabled", target_kind="user",
-                 target_id=user.username)  # fmt: skip
+    user = access.set_active(accounts, audit, actor=_actor(), username=name, active=False)
     click.echo(f"user {user.username} disabled")
+
+
+@users_group.command("enable")
+@click.argument("name")
+@click.pass_obj
+def users_enable(app: AppContext, name: str) -> None:
+    """Enable a disabled account again."""
+    from motcua.web import access
+
+    accounts, audit = _open(app)
+    user = access.set_active(accounts, audit, actor=_actor(), username=name, active=True)
+    click.echo(f"user {user.username} enabled")
+
+
+@users_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(_ROLES))
+@click.pass_obj
+def users_role(app: AppContext, name: str, role: str) -> None:
+    """Give an account another role; its open sessions end."""
+    from motcua.web import access
+
+    accounts, audit = _open(app)
+    user = access.set_role(accounts, audit, actor=_actor(), username=name, role=role)
+    click.echo(f"user {user.username} now has role {user.role.value}")
 
 
 @click.group("tokens")

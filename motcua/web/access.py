@@ -1,13 +1,70 @@
-"""Who may come in, journaled once whichever door: tokens made and revoked (accounts page or
-`motcua tokens`), sign-in and sign-out. The routes and the CLI call these; they write the
+"""Who may come in, journaled once whichever door: accounts added, disabled, enabled, given a
+new password or role (accounts page or `motcua users`), tokens made and revoked (accounts page
+or `motcua tokens`), sign-in and sign-out. The routes and the CLI call these; they write the
 account change and its audit entry together."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from motcua.errors import CheckFailedError
 from motcua.web.accounts import Accounts, ApiToken, User
 from motcua.web.audit import AuditLog
+from motcua.web.permissions import Role
+
+
+def add_user(
+    accounts: Accounts,
+    journal: AuditLog,
+    *,
+    actor: str,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str | None = None,
+) -> User:
+    user = accounts.add_user(username, password, role, full_name=full_name)
+    journal.append(actor=actor, action="user.created", target_kind="user",
+                   target_id=user.username, details={"role": user.role.value})  # fmt: skip
+    return user
+
+
+def set_password(
+    accounts: Accounts, journal: AuditLog, *, actor: str, username: str, password: str
+) -> User:
+    """A new password (typed by the admin, or by the user at the terminal); sessions end."""
+    user = accounts.set_password(username, password)
+    journal.append(actor=actor, action="user.password_set", target_kind="user",
+                   target_id=user.username)  # fmt: skip
+    return user
+
+
+def set_active(
+    accounts: Accounts, journal: AuditLog, *, actor: str, username: str, active: bool
+) -> User:
+    """Disable (sessions end) or enable an account; nobody disables the account they act as."""
+    if not active and actor == f"user:{username.strip().lower()}":
+        raise CheckFailedError(
+            "không thể tự khóa tài khoản đang dùng", hint="một quản trị viên khác khóa giúp"
+        )
+    user = accounts.set_active(username, active)
+    journal.append(actor=actor, action="user.disabled" if not active else "user.enabled",
+                   target_kind="user", target_id=user.username)  # fmt: skip
+    return user
+
+
+def set_role(
+    accounts: Accounts, journal: AuditLog, *, actor: str, username: str, role: str
+) -> User:
+    """Another role (sessions end); an admin keeps their own admin role, lest nobody has it."""
+    if actor == f"user:{username.strip().lower()}" and role != Role.admin.value:
+        raise CheckFailedError(
+            "không thể tự bỏ quyền quản trị của mình", hint="một quản trị viên khác đổi giúp"
+        )
+    user = accounts.set_role(username, role)
+    journal.append(actor=actor, action="user.role_changed", target_kind="user",
+                   target_id=user.username, details={"role": user.role.value})  # fmt: skip
+    return user
 
 
 def create_token(

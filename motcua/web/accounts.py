@@ -140,7 +140,8 @@ class Accounts:
             return run(self.engine, add, what="accounts")
         except IntegrityError:
             raise BadArgumentError(
-                f"user {name} already exists", hint="pick another name or set its password"
+                f"tài khoản {name} đã có",
+                hint="chọn tên khác, hoặc đặt lại mật khẩu của tài khoản đó",
             ) from None
 
     def set_password(self, username: str, password: str) -> User:
@@ -160,6 +161,19 @@ class Accounts:
             row = self._user_row(session, username)
             if row.active != active:
                 row.active = active
+                row.session_epoch += 1
+            return _user(row)
+
+        return run(self.engine, change, what="accounts")
+
+    def set_role(self, username: str, role: Role | str) -> User:
+        """Change the account's role; its open sessions end (they carried the old role)."""
+        the_role = _check_role(role)
+
+        def change(session: Session) -> User:
+            row = self._user_row(session, username)
+            if row.role != the_role.value:
+                row.role = the_role.value
                 row.session_epoch += 1
             return _user(row)
 
@@ -218,7 +232,7 @@ class Accounts:
         ).scalar_one_or_none()
         if row is None:
             raise BadArgumentError(
-                f"no user {username}", hint="`motcua users list` shows the accounts"
+                f"không có tài khoản {username}", hint="danh sách tài khoản: `motcua users list`"
             )
         return row
 
@@ -235,13 +249,13 @@ class Accounts:
         (None: until revoked); the secret comes back once and is never stored."""
         if not _TOKEN_NAME_RE.match(name):
             raise BadArgumentError(
-                f"{name!r} is not a token name",
-                hint="use letters, digits, dots, hyphens or underscores, e.g. ioffice",
+                f"“{name}” không dùng được làm tên khóa truy cập",
+                hint="chữ cái không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới; ví dụ ioffice",
             )
         chosen = check_scopes(scopes)
         if expires_days is not None and not 0 < expires_days <= 3650:
             raise BadArgumentError(
-                f"--expires {expires_days:g}: not a number of days", hint="1 to 3650 days"
+                f"thời hạn {expires_days:g} ngày không hợp lệ", hint="từ 1 đến 3650 ngày"
             )
         now = self._clock()
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -263,7 +277,7 @@ class Accounts:
             return run(self.engine, add, what="accounts"), secret
         except IntegrityError:
             raise BadArgumentError(
-                f"a token named {name} already exists", hint="revoke it or pick another name"
+                f"khóa truy cập {name} đã có", hint="thu hồi khóa đó hoặc chọn tên khác"
             ) from None
 
     def tokens(self) -> list[ApiToken]:
@@ -315,8 +329,10 @@ def check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
     unknown = sorted(wanted - set(SCOPES))
     if unknown or not wanted:
         raise BadArgumentError(
-            f"scope {unknown[0]!r} does not exist" if unknown else "a token needs a scope",
-            hint="--scope takes one or more of: " + ",".join(SCOPES),
+            f"không có phạm vi “{unknown[0]}”"
+            if unknown
+            else "khóa truy cập cần ít nhất một phạm vi",
+            hint="--scope nhận một hoặc nhiều trong: " + ",".join(SCOPES),
         )
     return tuple(s for s in SCOPES if s in wanted)
 
@@ -325,8 +341,8 @@ def _check_username(username: str) -> str:
     name = username.strip().lower()
     if not _USERNAME_RE.match(name):
         raise BadArgumentError(
-            f"{username!r} is not a user name",
-            hint="2-64 characters: lowercase letters, digits, dots, hyphens, underscores",
+            f"“{username}” không dùng được làm tên đăng nhập",
+            hint="2–64 ký tự: chữ thường không dấu, chữ số, dấu chấm, gạch ngang, gạch dưới",
         )
     return name
 
@@ -336,15 +352,14 @@ def _check_role(role: Role | str) -> Role:
         return Role(role)
     except ValueError:
         raise BadArgumentError(
-            f"{role!r} is not a role", hint=f"use one of: {', '.join(r.value for r in Role)}"
+            f"“{role}” không phải là vai trò", hint="một trong: " + ", ".join(r.value for r in Role)
         ) from None
 
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadArgumentError(
-            f"the password is shorter than {MIN_PASSWORD_LENGTH} characters",
-            hint="choose a longer password",
+            f"mật khẩu ngắn hơn {MIN_PASSWORD_LENGTH} ký tự", hint="chọn mật khẩu dài hơn"
         )
 
 

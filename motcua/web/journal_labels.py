@@ -14,6 +14,7 @@ from typing import Any
 
 from dossiers.register import Status
 from motcua.types import vn_date
+from motcua.web.permissions import Role
 
 ACTIONS_VI: Mapping[str, str] = {
     "auth.login": "Đăng nhập",
@@ -21,6 +22,8 @@ ACTIONS_VI: Mapping[str, str] = {
     "user.created": "Tạo tài khoản",
     "user.disabled": "Khóa tài khoản",
     "user.password_set": "Đặt lại mật khẩu",
+    "user.enabled": "Mở khóa tài khoản",
+    "user.role_changed": "Đổi vai trò",
     "token.created": "Cấp khóa truy cập cho hệ thống khác",
     "token.revoked": "Thu hồi khóa truy cập",
     "dossier.intake_submitted": "Gửi hồ sơ để tiếp nhận",
@@ -38,6 +41,8 @@ ACTIONS_VI: Mapping[str, str] = {
     "dossier.apology_issued": "Phiếu xin lỗi và hẹn lại ngày trả",
     "dossier.receipt_printed": "In lại giấy tiếp nhận",
     "dossier.supplement_notice_printed": "In lại phiếu yêu cầu bổ sung",
+    "dossier.note_added": "Ghi chú",
+    "dossier.assigned": "Phân công xử lý",
     "result.draft_requested": "Yêu cầu lập dự thảo kết quả",
     "result.drafted": "Lập dự thảo kết quả",
     "result.draft_failed": "Lập dự thảo không thành công",
@@ -91,6 +96,9 @@ _DETAILS_VI: Mapping[str, str] = {
     "new_due_date": "ngày hẹn mới",
     "error": "lỗi",
     "step": "bước",
+    "assignee": "giao cho",
+    "previous_assignee": "trước đó giao cho",
+    "role": "vai trò",
 }
 _VALUES_VI: Mapping[str, str] = {
     "device": "trên thiết bị của lãnh đạo",
@@ -155,6 +163,10 @@ class JournalLabels:
                 return text
         if key == "procedure":
             return self.procedure(text)
+        if key in ("assignee", "previous_assignee"):
+            return self.person(text) or text
+        if key == "role" and text in Role.__members__:
+            return Role(text).label_vi
         if key in ("fields", "changed", "missing"):
             return self.field(text)
         if key == "new_due_date":

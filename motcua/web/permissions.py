@@ -14,6 +14,7 @@ from enum import StrEnum
 
 class Role(StrEnum):
     clerk = "clerk"
+    officer = "officer"  # chuyên viên xử lý: the officer a dossier is assigned to
     leader = "leader"
     archivist = "archivist"
     admin = "admin"
@@ -25,6 +26,7 @@ class Role(StrEnum):
 
 _ROLE_VI = {
     Role.clerk: "Cán bộ tiếp nhận",
+    Role.officer: "Chuyên viên xử lý",
     Role.leader: "Lãnh đạo",
     Role.archivist: "Văn thư, lưu trữ",
     Role.admin: "Quản trị hệ thống",
@@ -49,14 +51,18 @@ class Permission(StrEnum):
     # competent person signs (Decree 30/2020): an administrator runs the system, never signs.
     results_sign = "results.sign"
     results_read = "results.read"  # the signed result PDF (the e-office system fetches it)
+    dossiers_note = "dossiers.note"  # write a note on a dossier (a call, a reason for delay)
+    dossiers_assign = "dossiers.assign"  # assign a dossier to an officer (chuyên viên xử lý)
 
 
 _C, _L, _A, _M = Role.clerk.value, Role.leader.value, Role.archivist.value, Role.admin.value
+_O = Role.officer.value
 
 ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
-    Permission.self_read: frozenset({_C, _L, _A, _M, EOFFICE}),
-    Permission.dossiers_read: frozenset({_C, _L, _A, _M, EOFFICE}),
-    Permission.dossiers_update: frozenset({_C, _M}),
+    Permission.self_read: frozenset({_C, _O, _L, _A, _M, EOFFICE}),
+    Permission.dossiers_read: frozenset({_C, _O, _L, _A, _M, EOFFICE}),
+    # the officer asks for a supplement while processing; the desk records the hand-over
+    Permission.dossiers_update: frozenset({_C, _O, _M}),
     # tokens: with the `intake` scope (an online submission pushed in, then accepted)
     Permission.dossiers_intake: frozenset({_C, _M, EOFFICE}),
     Permission.receipts_read: frozenset({_C, _M}),
@@ -65,9 +71,12 @@ ROLE_MATRIX: Mapping[Permission, frozenset[str]] = {
     Permission.archive_verify: frozenset({_A, _M}),
     Permission.audit_read: frozenset({_A, _M}),
     Permission.accounts_manage: frozenset({_M}),
-    Permission.results_draft: frozenset({_C, _M}),
+    Permission.results_draft: frozenset({_C, _O, _M}),
     Permission.results_sign: frozenset({_L}),
-    Permission.results_read: frozenset({_C, _L, _M, EOFFICE}),
+    Permission.results_read: frozenset({_C, _O, _L, _M, EOFFICE}),
+    Permission.dossiers_note: frozenset({_C, _O, _L, _M}),
+    # the desk assigns when it forwards the dossier, the leader reassigns
+    Permission.dossiers_assign: frozenset({_C, _L, _M}),
 }
 
 ALL_ROLES: tuple[str, ...] = (*[r.value for r in Role], EOFFICE)

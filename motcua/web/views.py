@@ -41,6 +41,9 @@ class DossierSummary(BaseModel):
     due_date: dt.date | None
     timeliness: str | None = Field(description="early / on_time / late once the result is signed")
     overdue: bool
+    assignee: str | None = Field(
+        default=None, description="login of the officer (chuyên viên xử lý) it is assigned to"
+    )
 
 
 class DocumentOut(BaseModel):
@@ -122,6 +125,7 @@ def summary(services: Services, d: Dossier) -> DossierSummary:
         due_date=d.due_date,
         timeliness=d.timeliness.value if d.timeliness else None,
         overdue=d.is_overdue(_today()),
+        assignee=d.assignee,
     )
 
 

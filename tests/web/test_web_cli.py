@@ -81,13 +81,13 @@ def test_bad_input_exits_2(tmp_path: Path) -> None:
     assert "No such option" in flag.stderr
     short = _run(home, "users", "add", "lan", "--role", "clerk", password="ngan")
     assert short.returncode == 2
-    assert "shorter than 10" in short.stderr
+    assert "mật khẩu ngắn hơn 10 ký tự" in short.stderr
     role = _run(home, "users", "add", "lan", "--role", "boss", password=PASSWORD)
     assert role.returncode == 2
     assert _run(home, "users", "add", "lan", "--role", "clerk", password=PASSWORD).returncode == 0
     again = _run(home, "users", "add", "LAN", "--role", "admin", password=PASSWORD)
     assert again.returncode == 2
-    assert "already exists" in again.stderr
+    assert "tài khoản lan đã có" in again.stderr
     assert "Traceback" not in again.stderr + short.stderr
 
 

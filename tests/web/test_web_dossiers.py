@@ -4,6 +4,7 @@ supplement request, return, receipt PDF, on-time report."""
 from __future__ import annotations
 
 import io
+import re
 
 import pypdfium2
 from fastapi.testclient import TestClient
@@ -153,6 +154,9 @@ def test_on_time_report(shared_world: WebWorld, clients: dict[str, TestClient]) 
     assert "Cấp Giấy xác nhận tình trạng hôn nhân" in page.text
     assert "100,00%" in page.text and "100.00%" not in page.text  # Vietnamese decimal comma
     assert "tháng 4/2026" in page.text and "Tháng 2026-" not in page.text
+    chart = page.text[page.text.index('data-testid="on-time-chart"') :].split("</ul>")[0]
+    assert re.findall(r'style="width: ([\d.]+)%"', chart) == ["100.0"]  # one month, all on time
+    assert "tháng 4/2026" in chart and "100,00%" in chart
     bad = clients["leader"].get("/api/v1/reports/on-time?date_from=2026-05-01&date_to=2026-04-01")
     assert bad.status_code == 400
 

@@ -63,9 +63,9 @@ def test_each_scope_opens_only_its_part_of_the_api(world: WebWorld) -> None:
     assert shown["cong-dvc"].scopes == ("intake",)
     assert shown["ioffice-all"].scopes == ("intake", "read", "results")
     assert all(intake not in repr(t) for t in shown.values())  # the secret is kept nowhere
-    with pytest.raises(BadArgumentError, match="scope 'write' does not exist"):
+    with pytest.raises(BadArgumentError, match="không có phạm vi “write”"):
         accounts.add_token("x", ["read", "write"])
-    with pytest.raises(BadArgumentError, match="needs a scope"):
+    with pytest.raises(BadArgumentError, match="cần ít nhất một phạm vi"):
         accounts.add_token("y", [])
 
 
@@ -108,7 +108,7 @@ def test_tokens_add_with_scope_and_expiry_at_the_terminal(tmp_path: Path) -> Non
     assert "intake,read" in listed.stdout and "expires" in listed.stdout
     assert secret not in listed.stdout  # shown once
     bad = motcua("tokens", "add", "dvc2", "--scope", "everything")
-    assert bad.returncode == 2 and "scope 'everything' does not exist" in bad.stderr
+    assert bad.returncode == 2 and "không có phạm vi “everything”" in bad.stderr
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ from storage.s3 import S3Config
 from tests.s3_identities import setup_identity
 
 PASSWORD = "mat-khau-thu-nghiem-2026"
-ROLES = ("clerk", "leader", "archivist", "admin")
+ROLES = ("clerk", "officer", "leader", "archivist", "admin")
 ID_NUMBER = "001203012345"  # 001 Hà Nội, 2 = male born in the 2000s, 03 = 2003
 ID_NUMBER_2 = "079185001234"
 _CSRF_RE = re.compile(r'name="csrftoken" value="([^"]+)"')

@@ -1,4 +1,5 @@
-"""Accounts for admins: users (created with `motcua users add`) and the e-office API tokens."""
+"""Accounts for admins: users (added, disabled, enabled, given a new password or role here or
+with `motcua users`) and the e-office API tokens."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from motcua.errors import MotcuaError
 from motcua.web import access
 from motcua.web.auth import Principal, require, services_of
-from motcua.web.pages import flash, render
-from motcua.web.permissions import LEGACY_SCOPES, Permission
+from motcua.web.pages import flash, for_readers, render
+from motcua.web.permissions import LEGACY_SCOPES, Permission, Role
 
 pages = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/accounts", tags=["tài khoản"])
@@ -75,11 +77,88 @@ def accounts_page(request: Request, principal: Admin) -> Response:
     return _page(request)
 
 
-def _page(request: Request, new_token: dict[str, str] | None = None) -> Response:
+def _page(
+    request: Request,
+    new_token: dict[str, str] | None = None,
+    *,
+    error: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """The page; after a refused change, `error` {"form", "message"} is shown beside that form
+    and `typed` (never a password) fills it again."""
     accounts = services_of(request).accounts
     return render(request, "accounts.html",
                   {"users": accounts.users(), "tokens": accounts.tokens(),
-                   "new_token": new_token})  # fmt: skip
+                   "new_token": new_token, "roles": list(Role), "error": error or {},
+                   "typed": typed or {}},
+                  status=400 if error else 200)  # fmt: skip
+
+
+def _refused(request: Request, form: str, exc: MotcuaError, typed: dict[str, str]) -> Response:
+    return _page(request, error={"form": form, "message": for_readers(exc.message)}, typed=typed)
+
+
+@pages.post("/accounts/users")
+def add_user(
+    request: Request,
+    principal: Admin,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=20)],
+    full_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    services = services_of(request)
+    try:
+        user = access.add_user(services.accounts, services.audit, actor=principal.actor,
+                               username=username, password=password, role=role,
+                               full_name=full_name or None)  # fmt: skip
+    except MotcuaError as exc:
+        typed = {"username": username, "full_name": full_name, "role": role}
+        return _refused(request, "add", exc, typed)
+    flash(request, f"Đã tạo tài khoản {user.username} ({user.role.label_vi}).")
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@pages.post("/accounts/users/{name}/active")
+def set_active(
+    request: Request, principal: Admin, name: str, active: Annotated[str, Form(max_length=1)] = "0"
+) -> Response:
+    services = services_of(request)
+    try:
+        user = access.set_active(services.accounts, services.audit, actor=principal.actor,
+                                 username=name, active=active == "1")  # fmt: skip
+    except MotcuaError as exc:
+        return _refused(request, f"user-{name}", exc, {})
+    flash(request, f"Đã {'mở khóa' if user.active else 'khóa'} tài khoản {user.username}.")
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@pages.post("/accounts/users/{name}/password")
+def set_password(
+    request: Request, principal: Admin, name: str, password: Annotated[str, Form(max_length=200)]
+) -> Response:
+    services = services_of(request)
+    try:
+        user = access.set_password(services.accounts, services.audit, actor=principal.actor,
+                                   username=name, password=password)  # fmt: skip
+    except MotcuaError as exc:
+        return _refused(request, f"user-{name}", exc, {})
+    flash(request, f"Đã đặt lại mật khẩu của {user.username}; các phiên đăng nhập cũ đã kết thúc.")
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@pages.post("/accounts/users/{name}/role")
+def set_role(
+    request: Request, principal: Admin, name: str, role: Annotated[str, Form(max_length=20)]
+) -> Response:
+    services = services_of(request)
+    try:
+        user = access.set_role(services.accounts, services.audit, actor=principal.actor,
+                               username=name, role=role)  # fmt: skip
+    except MotcuaError as exc:
+        return _refused(request, f"user-{name}", exc, {})
+    flash(request, f"Tài khoản {user.username} nay có vai trò {user.role.label_vi}.")
+    return RedirectResponse("/accounts", status_code=303)
 
 
 @pages.post("/accounts/tokens")
@@ -91,10 +170,13 @@ def create_token(
     expires_days: Annotated[float | None, Form(gt=0, le=3650)] = None,
 ) -> Response:
     services = services_of(request)
-    token, secret = access.create_token(services.accounts, services.audit,
-                                        actor=principal.actor, name=name.strip(),
-                                        scopes=scope or list(LEGACY_SCOPES),
-                                        expires_days=expires_days)  # fmt: skip
+    try:
+        token, secret = access.create_token(services.accounts, services.audit,
+                                            actor=principal.actor, name=name.strip(),
+                                            scopes=scope or list(LEGACY_SCOPES),
+                                            expires_days=expires_days)  # fmt: skip
+    except MotcuaError as exc:
+        return _refused(request, "token", exc, {"name": name})
     # Shown once, in this response only: the secret is stored nowhere, not even in the session.
     return _page(request, new_token={"name": token.name, "secret": secret})
 

@@ -320,6 +320,7 @@ def list_page(
     q: str | None = None,
     view: Annotated[str | None, Query(max_length=40)] = None,
     sort: Annotated[str | None, Query(max_length=20)] = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
     page: Annotated[int, Query(ge=1)] = 1,
 ) -> Response:
     services = services_of(request)
@@ -332,6 +333,8 @@ def list_page(
         today = dt.datetime.now(VN_TZ).date()
         waits = _waits_for_leader(services)
         found = [d for d in found if chosen_view.test(d, today, waits)]
+    if assignee:
+        found = [d for d in found if d.assignee == assignee.strip().lower()]
     chosen_sort = sort if sort in saved_views.SORTS else "moi-nhat"
     if chosen_sort == "han-tra":
         found = saved_views.by_due_date(found)
@@ -357,6 +360,7 @@ def list_page(
                 "received_from": received_from or "",
                 "received_to": received_to or "",
                 "q": q or "",
+                "assignee": assignee or "",
             },
         },
     )
@@ -427,8 +431,32 @@ def show_page(request: Request, principal: Reader, code: str) -> Response:
             "rating": services.core.ratings.get(dossier.code)
             if dossier.status is Status.returned
             else None,
+            **_desk(request, services, principal, dossier),
         },
     )
+
+
+def _desk(
+    request: Request, services: Services, principal: Principal, dossier: Dossier
+) -> dict[str, Any]:
+    """The timeline, the note form (with a draft that was refused) and the assignment."""
+    from motcua.web.routes.desk import officers
+    from motcua.web.timeline import timeline
+
+    draft = request.session.pop("note_draft", None)
+    names = {u.username: u.display_name for u in services.accounts.users()}
+    return {
+        "timeline": timeline(services, dossier.code),
+        "note_draft": draft["text"] if draft and draft.get("code") == dossier.code else "",
+        "can_note": principal.can(Permission.dossiers_note),
+        "can_assign": principal.can(Permission.dossiers_assign)
+        and dossier.status not in RESOLVED | CLOSED,
+        "officers": officers(services),
+        "assignee_login": dossier.assignee,
+        "assignee_name": names.get(dossier.assignee, dossier.assignee)
+        if dossier.assignee
+        else None,
+    }
 
 
 def _result_actions(services: Services, principal: Principal, dossier: Dossier) -> dict[str, Any]:
